@@ -1,0 +1,59 @@
+"""Changes to accounts: first admin, users and roles."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Role, User
+
+
+def create_user(
+    *, username: str, password: str | None, role: str = Role.MEMBER, email: str = "",
+    first_name: str = "", last_name: str = "",
+) -> User:
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is taken."})
+    user = User(username=username, email=email.strip(), role=role, first_name=first_name.strip(),
+                last_name=last_name.strip(), is_staff=role == Role.ADMIN)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as e:
+            raise ValidationError({"password": e.messages}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def create_first_admin(*, username: str, password: str, email: str = "") -> User:
+    """Create the first account, an admin; refused once any account exists."""
+    with transaction.atomic():
+        if User.objects.exists():
+            raise ValidationError("Leadbook is already set up. Sign in instead.")
+        return create_user(username=username, password=password, email=email, role=Role.ADMIN)
+
+
+def update_user(*, user: User, actor: User, role: str, is_active: bool, email: str,
+                first_name: str, last_name: str) -> User:
+    """Change a user's role, details or active state. Admins cannot lock themselves out,
+    and the last active admin stays an admin."""
+    demoting = user.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
+    if demoting:
+        if user.pk == actor.pk:
+            raise ValidationError("You cannot remove your own admin role or deactivate "
+                                  "yourself; ask another admin.")
+        if not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists():
+            raise ValidationError("Leadbook needs at least one active admin.")
+    user.role = role
+    user.is_staff = role == Role.ADMIN
+    user.is_active = is_active
+    user.email = email.strip()
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user

@@ -1,0 +1,65 @@
+import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def _days_phrase(days: int) -> str:
+    if days >= 60:
+        return f"{days // 30} months"
+    if days >= 14:
+        return f"{days // 7} weeks"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+@register.filter
+def ago(value: datetime.datetime | None) -> str:
+    """A past moment as people say it ('3 days ago'), with the exact time on hover."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    delta = timezone.now() - value
+    if delta < datetime.timedelta(minutes=1):
+        text = "just now"
+    elif delta < datetime.timedelta(hours=1):
+        text = f"{delta.seconds // 60} min ago"
+    elif local.date() == timezone.localdate():
+        text = f"today {local:%H:%M}"
+    elif local.date() == timezone.localdate() - datetime.timedelta(days=1):
+        text = "yesterday"
+    elif delta.days < 0:
+        text = f"{local:%b %-d}"
+    else:
+        text = _days_phrase(delta.days) + " ago"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       f"{local:%a %-d %b %Y, %H:%M}", text)
+
+
+def due_state(day: datetime.date | None) -> str:
+    """'overdue', 'today' or 'later' for a follow-up date; '' when none is set."""
+    if day is None:
+        return ""
+    today = timezone.localdate()
+    return "overdue" if day < today else "today" if day == today else "later"
+
+
+@register.filter
+def due(day: datetime.date | None) -> str:
+    """A follow-up date as people say it: 'due today', 'due tomorrow', 'overdue 3 days'."""
+    if day is None:
+        return ""
+    days = (day - timezone.localdate()).days
+    if days < 0:
+        return "overdue " + _days_phrase(-days)
+    return {0: "due today", 1: "due tomorrow"}.get(days, f"due in {_days_phrase(days)}")
+
+
+register.filter("due_state", due_state)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)

@@ -1,0 +1,271 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import normalize
+from .querysets import LeadQuerySet
+
+
+class Stage(models.TextChoices):
+    """Where a status sits on the lifecycle Lead → Qualified Lead → Opportunity → Customer."""
+
+    LEAD = "lead", "Lead"
+    QUALIFIED = "qualified", "Qualified"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Temperature(models.TextChoices):
+    COLD = "cold", "Cold"
+    WARM = "warm", "Warm"
+
+
+class ConversionTarget(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    RETAILER = "retailer", "Retailer"
+    PODCAST = "podcast", "Podcast"
+    COLLAB = "collab", "Collab"
+
+
+class NamedChoiceQuerySet(models.QuerySet):
+    def by_name(self, name: str):
+        """The row called `name`, ignoring case and surrounding spaces (or DoesNotExist)."""
+        return self.get(name__iexact=name.strip())
+
+
+class NamedChoice(models.Model):
+    """An editable, ordered list entry (status, lead type, source) known by its name."""
+
+    name = models.CharField(max_length=60)
+    position = models.PositiveIntegerField(default=0)
+
+    objects = NamedChoiceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_use(self) -> bool:
+        """Whether any record (a lead, an outreach...) refers to this entry."""
+        return any(
+            rel.related_model._default_manager.filter(**{rel.field.name: self}).exists()
+            for rel in self._meta.related_objects
+            if not rel.hidden
+        )
+
+    @classmethod
+    def unique_name_constraint(cls, table: str) -> models.UniqueConstraint:
+        return models.UniqueConstraint(
+            Lower("name"), name=f"{table}_name_unique_ci",
+            violation_error_message="That name is already taken.",
+        )
+
+
+class Status(NamedChoice):
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.LEAD)
+
+    class Meta(NamedChoice.Meta):
+        verbose_name_plural = "statuses"
+        constraints = [
+            NamedChoice.unique_name_constraint("status"),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=Stage.values), name="status_stage_valid"
+            ),
+        ]
+
+
+class LeadType(NamedChoice):
+    target = models.CharField(
+        max_length=10, choices=ConversionTarget.choices, default=ConversionTarget.CUSTOMER,
+        help_text="What a lead of this type converts into.",
+    )
+
+    class Meta(NamedChoice.Meta):
+        constraints = [
+            NamedChoice.unique_name_constraint("leadtype"),
+            models.CheckConstraint(
+                condition=models.Q(target__in=ConversionTarget.values),
+                name="leadtype_target_valid",
+            ),
+        ]
+
+
+class Source(NamedChoice):
+    class Meta(NamedChoice.Meta):
+        constraints = [NamedChoice.unique_name_constraint("source")]
+
+
+def validate_instagram(value: str) -> None:
+    try:
+        normalize.instagram_handle(value)
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
+
+
+def validate_website(value: str) -> None:
+    try:
+        normalize.website_host(value)
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
+
+
+def validate_phone(value: str) -> None:
+    if value and sum(c.isdigit() for c in value) < 5:
+        raise ValidationError("Enter a phone number with at least 5 digits, e.g. (512) 555-0142.")
+
+
+# The fields a person types about a lead: the form, the API, the importer and the export
+# all speak of a lead in these terms.
+CONTACT_FIELDS = (
+    "name", "first_name", "last_name", "company", "position", "email", "phone", "instagram",
+    "website", "address", "city", "state", "postal_code", "country",
+)
+
+
+class Lead(models.Model):
+    name = models.CharField(max_length=200, blank=True, help_text="Person or business.")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    position = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True, validators=[EmailValidator()])
+    phone = models.CharField(max_length=50, blank=True, validators=[validate_phone])
+    instagram = models.CharField(max_length=100, blank=True, validators=[validate_instagram])
+    website = models.CharField(max_length=200, blank=True, validators=[validate_website])
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT)
+    status = models.ForeignKey(Status, on_delete=models.PROTECT)
+    temperature = models.CharField(
+        max_length=4, choices=Temperature.choices, default=Temperature.COLD
+    )
+    lead_types = models.ManyToManyField(LeadType, blank=True, related_name="leads")
+    collab_type = models.CharField(max_length=100, blank=True)
+    followers = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    is_active = models.BooleanField(default=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    # Kept up to date by the outreach services, so the table sorts and filters on them
+    # without reading the outreach log.
+    last_outreach_at = models.DateTimeField(null=True, blank=True)
+    next_follow_up_on = models.DateField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by every update; an edit based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+
+    # Derived by `refresh_derived_fields`: the lead types as one sortable label, the match
+    # keys for duplicate checks, and the lower-cased text the search box looks in.
+    lead_types_label = models.CharField(max_length=300, blank=True, editable=False)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    phone_key = models.CharField(max_length=20, blank=True, editable=False)
+    instagram_key = models.CharField(max_length=100, blank=True, editable=False)
+    website_key = models.CharField(max_length=200, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = LeadQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at", "email_key", "phone_key", "instagram_key",
+            "website_key", "search_text", "created_at",
+        ],
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="lead_name_required"),
+            models.CheckConstraint(
+                condition=models.Q(temperature__in=Temperature.values),
+                name="lead_temperature_valid",
+            ),
+        ]
+        # Every sort the table offers runs within active or inactive leads; the trailing id
+        # keeps the order stable and lets the index serve the whole ORDER BY.
+        indexes = [
+            models.Index(fields=["is_active", field, "id"], name=f"lead_sort_{field[:18]}")
+            for field in (
+                "name", "status", "temperature", "lead_types_label", "first_name", "email",
+                "phone", "instagram", "last_outreach_at", "next_follow_up_on", "owner",
+                "created_at",
+            )
+        ] + [
+            models.Index(fields=[key], name=f"lead_{key}")
+            for key in ("email_key", "phone_key", "instagram_key", "website_key")
+        ] + [
+            models.Index(fields=["temperature"], name="lead_temperature"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("leads:detail", args=[self.pk])
+
+    @property
+    def contact_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def pending(self) -> bool:
+        return self.next_follow_up_on is not None
+
+    @property
+    def converted(self) -> bool:
+        return self.converted_at is not None
+
+    def clean(self) -> None:
+        """Normalise what was typed and fill Name from the contact or company when blank."""
+        for field in CONTACT_FIELDS + ("collab_type",):
+            setattr(self, field, normalize.clean_text(getattr(self, field)))
+        if not self.name:
+            self.name = self.contact_name or self.company
+        if not self.name:
+            raise ValidationError({"name": "Enter a name, or a first and last name."})
+        self.email = self.email.replace(" ", "")
+        try:
+            self.instagram = normalize.instagram_handle(self.instagram)
+        except ValueError:
+            pass  # the field validator reports it
+
+    def refresh_derived_fields(self, lead_type_names: list[str] | None = None) -> None:
+        """Recompute match keys and search text; `lead_type_names` when the types changed."""
+        if lead_type_names is not None:
+            self.lead_types_label = ", ".join(lead_type_names)
+        self.email_key = normalize.email_key(self.email)
+        self.phone_key = normalize.phone_key(self.phone)
+        self.instagram_key = normalize.instagram_key(self.instagram)
+        try:
+            self.website_key = normalize.website_key(normalize.website_host(self.website))
+        except ValueError:
+            self.website_key = ""
+        self.search_text = build_search_text(self)
+
+
+def build_search_text(lead: Lead) -> str:
+    """What the search box looks in: names, company, email, phone (also as bare digits),
+    city and Instagram handle, lower-cased and separated so that words do not run together."""
+    parts = [
+        lead.name, lead.first_name, lead.last_name, lead.contact_name, lead.company,
+        lead.email, lead.phone, normalize.digits(lead.phone), lead.city, lead.instagram,
+    ]
+    return "\n".join(p.lower() for p in parts if p)

@@ -1,0 +1,195 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from leadbook.accounts.models import User
+from leadbook.accounts.permissions import member_required, viewer_required
+from leadbook.core.forms import add_service_errors
+from leadbook.transfer.export import export_response
+
+from . import services
+from .filters import ORDERINGS, LeadFilter
+from .forms import LeadForm
+from .models import Lead, LeadType, Source, Status, Temperature
+
+COLUMNS = [
+    # (label, ordering key or None)
+    ("Name", "name"), ("Status", "status"), ("Temp", "temperature"),
+    ("Lead type", "lead_types"), ("Contact", "contact"), ("Email", "email"),
+    ("Phone", "phone"), ("Instagram", "instagram"), ("Last outreach", "last_outreach"),
+    ("Pending", "pending"), ("Owner", "owner"),
+]
+
+
+def _view_url(pairs: list[tuple[str, str]], **extra) -> str:
+    query = urlencode(pairs + list(extra.items()))
+    return reverse("leads:list") + (f"?{query}" if query else "")
+
+
+def _chips(view: LeadFilter) -> list[dict]:
+    """One removable chip per active filter, each with the URL of the view without it."""
+    pairs = view.to_params()
+    labels = {
+        "search": "Search", "status": "Status", "lead_type": "Type", "source": "Source",
+        "temperature": "Temp", "owner": "Owner", "active": "Showing", "pending": "Pending",
+    }
+    chips = []
+    for i, (key, value) in enumerate(pairs):
+        if key == "ordering":
+            continue
+        shown = {"active": {"all": "Active and inactive", "false": "Inactive"}.get(value, value),
+                 "temperature": value.capitalize(),
+                 "pending": "Yes" if value == "true" else "No"}.get(key, value)
+        if key == "owner" and value == "none":
+            shown = "Nobody"
+        chips.append({
+            "label": labels[key], "value": shown,
+            "remove_url": _view_url(pairs[:i] + pairs[i + 1:]),
+        })
+    return chips
+
+
+def _sort_links(view: LeadFilter) -> list[dict]:
+    base = [p for p in view.to_params() if p[0] != "ordering"]
+    links = []
+    for label, key in COLUMNS:
+        current = view.ordering.lstrip("-") == key
+        descending = view.ordering.startswith("-")
+        next_order = f"-{key}" if current and not descending else key
+        links.append({
+            "label": label, "key": key, "url": _view_url(base, ordering=next_order),
+            "sorted": ("descending" if descending else "ascending") if current else "none",
+        })
+    return links
+
+
+@viewer_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    view = LeadFilter.from_params(request.GET)
+    leads = view.apply(Lead.objects.for_table())
+    paginator = Paginator(leads, settings.LEADS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    total_leads = Lead.objects.exists()
+    context = {
+        "view": view,
+        "page": page,
+        "chips": _chips(view),
+        "columns": _sort_links(view),
+        "errors": view.errors,
+        "has_any_lead": total_leads,
+        "page_url": lambda n: _view_url(view.to_params(), page=n),
+        "export_url": reverse("leads:export") + "?" + urlencode(view.to_params()),
+        "statuses": Status.objects.all(),
+        "lead_types": LeadType.objects.all(),
+        "sources": Source.objects.all(),
+        "temperatures": Temperature.choices,
+        "owners": User.objects.filter(is_active=True),
+        "orderings": ORDERINGS,
+    }
+    context["prev_url"] = _view_url(view.to_params(), page=page.number - 1) \
+        if page.has_previous() else ""
+    context["next_url"] = _view_url(view.to_params(), page=page.number + 1) \
+        if page.has_next() else ""
+    template = "leads/_table.html" if request.htmx and not request.htmx.boosted \
+        else "leads/list.html"
+    return render(request, template, context)
+
+
+@viewer_required
+def lead_export(request: HttpRequest) -> HttpResponse:
+    view = LeadFilter.from_params(request.GET)
+    return export_response(view.apply(Lead.objects.all()), filename_stem="leads")
+
+
+@viewer_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead.objects.for_table(), pk=pk)
+    history = lead.history.select_related("history_user").order_by("history_date", "history_id")
+    records = list(history)
+    changes = []
+    for older, newer in zip(records, records[1:], strict=False):
+        changes.extend(services.describe_changes(newer, older))
+    changes.reverse()
+    created = records[0] if records else None
+    return render(request, "leads/detail.html", {
+        "lead": lead,
+        "lead_types": lead.lead_types.all(),
+        "changes": changes,
+        "created_record": created,
+    })
+
+
+def _save_form(request: HttpRequest, form: LeadForm, lead: Lead | None) -> Lead | None:
+    """Hand a valid form to the lead services; put their objections back on the form."""
+    fields = form.service_fields()
+    try:
+        if lead is None:
+            return services.create_lead(
+                actor=request.user, lead_types=form.cleaned_data["lead_types"], **fields
+            )
+        return services.update_lead(
+            lead=lead, actor=request.user, expected_version=form.cleaned_data["version"],
+            lead_types=form.cleaned_data["lead_types"], **fields,
+        )
+    except ValidationError as e:
+        add_service_errors(form, e)
+    except services.LeadConflict as conflict:
+        form.conflict = conflict.changes
+        # Resubmitting now means "I have seen what changed and still want my version".
+        data = form.data.copy()
+        data["version"] = str(conflict.lead.version)
+        form.data = data
+        form.add_error(None, "Someone else changed this lead while you were editing it. "
+                             "Your changes are kept below: check them and save again.")
+    return None
+
+
+@member_required
+def lead_create(request: HttpRequest) -> HttpResponse:
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        lead = _save_form(request, form, None)
+        if lead is not None:
+            messages.success(request, f"Added {lead.name}.")
+            if "add_another" in request.POST:
+                return redirect("leads:create")
+            return redirect(lead)
+    return render(request, "leads/form.html", {"form": form, "lead": None})
+
+
+@member_required
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    form = LeadForm(request.POST or None, instance=lead)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_form(request, form, lead)
+        if saved is not None:
+            messages.success(request, f"Saved {saved.name}.")
+            return redirect(saved)
+    return render(request, "leads/form.html", {"form": form, "lead": lead})
+
+
+@require_POST
+@member_required
+def lead_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    active = request.POST.get("active") == "true"
+    lead = services.set_lead_active(lead=lead, actor=request.user, active=active)
+    if active:
+        messages.success(request, f"{lead.name} is active again.")
+    else:
+        messages.success(request, f"{lead.name} is inactive. Find it under Showing → Inactive.")
+    if request.htmx:
+        row = Lead.objects.for_table().get(pk=lead.pk)
+        return render(request, "leads/_row.html",
+                      {"lead": row, "just_changed": True, "oob_messages": True})
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect(lead)
