@@ -6,10 +6,14 @@ import tempfile
 
 os.environ.setdefault("LEADBOOK_DATA_DIR", tempfile.mkdtemp(prefix="leadbook-test-"))
 
-from leadbook.settings import *  # noqa: E402,F403
+from leadbook.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Serve static files straight from the apps, as DEBUG would, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "leadbook.accounts",
     "leadbook.leads",
     "leadbook.outreach",
+    "leadbook.conversions",
     "leadbook.transfer",
     "leadbook.dashboard",
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("setup/", account_views.setup, name="setup"),
     path("leads/", include("leadbook.leads.urls")),
+    path("", include("leadbook.outreach.urls")),
+    path("", include("leadbook.conversions.urls")),
     path("accounts/profile/", account_views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("settings/", settings_views.general, name="settings"),

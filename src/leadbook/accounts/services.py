@@ -1,8 +1,16 @@
 """Changes to accounts: first admin, users and roles."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .models import Role, User
 
@@ -57,3 +65,16 @@ def update_user(*, user: User, actor: User, role: str, is_active: bool, email: s
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+def send_invitation(user: User) -> None:
+    """Email a new user a one-time link to choose their password (Django's reset token)."""
+    site = urlsplit(settings.SITE_URL)
+    context = {
+        "user": user, "protocol": site.scheme, "domain": site.netloc,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    subject = render_to_string("registration/invite_subject.txt", context).strip()
+    body = render_to_string("registration/invite_email.txt", context)
+    send_mail(subject, body, None, [user.email])

@@ -1,13 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from . import services
 from leadbook.core.forms import add_service_errors
 
+from . import services
 from .forms import SetupForm, UserCreateForm, UserEditForm
 from .middleware import FirstRunMiddleware
 from .models import User
@@ -45,14 +44,6 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_list.html", {"users": User.objects.all()})
 
 
-def _send_set_password_link(request: HttpRequest, user: User) -> None:
-    form = PasswordResetForm({"email": user.email})
-    form.is_valid()
-    form.save(request=request, use_https=request.is_secure(),
-              subject_template_name="registration/invite_subject.txt",
-              email_template_name="registration/invite_email.txt")
-
-
 @admin_required
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
@@ -67,7 +58,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, e)
         else:
             if not data["password"]:
-                _send_set_password_link(request, user)
+                services.send_invitation(user)
                 messages.success(request, f"Added {user.username}; a link to set a password "
                                           f"was emailed to {user.email}.")
             else:

@@ -15,6 +15,11 @@ class WorkspaceSettings(models.Model):
         max_length=20, choices=ContactRequirement.choices, default=ContactRequirement.NONE,
         help_text="What a lead needs besides its name.",
     )
+    first_outreach_moves_to_contacted = models.BooleanField(
+        default=True,
+        help_text="Logging the first outreach of a lead in the first status (New) moves it to "
+                  "the next status of the Lead stage (Contacted).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

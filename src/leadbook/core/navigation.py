@@ -13,15 +13,35 @@ class NavItem:
     children: tuple["NavItem", ...] = field(default_factory=tuple)
     # The url names that count as being on this page, besides `url_name`.
     also: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    # The name of a function in COUNTERS giving a number to show beside the label.
+    count: str = ""
 
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Dashboard", "dashboard"),
     NavItem("Leads", "leads:list", also=("leads:detail", "leads:edit", "leads:create"),
             children=()),
+    NavItem("Follow-ups", "outreach:follow_ups", count="due_follow_ups"),
+    NavItem("Customers", "conversions:list", args=("customers",)),
+    NavItem("Retailers", "conversions:list", args=("retailers",)),
+    NavItem("Podcasts", "conversions:list", args=("podcasts",)),
+    NavItem("Collabs", "conversions:list", args=("collabs",)),
     NavItem("Settings", "settings", role="admin",
             also=("settings_list", "user_list", "user_create", "user_edit")),
 )
+
+
+def due_follow_ups(user) -> tuple[int, str]:
+    from django.utils import timezone
+
+    from leadbook.leads.models import Lead
+
+    count = Lead.objects.active().filter(owner=user).due_by(timezone.localdate()).count()
+    return count, f"{count} of your follow-ups due today or overdue"
+
+
+COUNTERS = {"due_follow_ups": due_follow_ups}
 
 
 def nav_for(request) -> list[dict]:
@@ -29,18 +49,23 @@ def nav_for(request) -> list[dict]:
     user = request.user
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
+    current_path = request.path
 
     def build(item: NavItem) -> dict | None:
         if not user.has_role(item.role):
             return None
         try:
-            url = reverse(item.url_name)
+            url = reverse(item.url_name, args=item.args)
         except NoReverseMatch:
             return None
         children = [c for c in (build(child) for child in item.children) if c]
-        return {
+        entry = {
             "label": item.label, "url": url, "children": children,
-            "current": current == item.url_name or current in item.also,
+            "current": (current_path.startswith(url) if item.args else current == item.url_name)
+            or current in item.also,
         }
+        if item.count:
+            entry["count"], entry["count_title"] = COUNTERS[item.count](user)
+        return entry
 
     return [entry for entry in (build(item) for item in NAVIGATION) if entry]

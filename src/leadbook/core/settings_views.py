@@ -51,8 +51,10 @@ EDITABLE_LISTS = {
 class WorkspaceForm(forms.ModelForm):
     class Meta:
         model = WorkspaceSettings
-        fields = ["contact_requirement"]
-        labels = {"contact_requirement": "A lead needs"}
+        fields = ["contact_requirement", "first_outreach_moves_to_contacted"]
+        labels = {"contact_requirement": "A lead needs",
+                  "first_outreach_moves_to_contacted": "First outreach moves a New lead to "
+                                                       "Contacted"}
         widgets = {"contact_requirement": forms.RadioSelect}
 
 

@@ -14,4 +14,6 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # post_migrate also follows a flush, so test databases start with the defaults too.
+        from . import timeline  # noqa: F401  (registers the timeline entries)
+
         post_migrate.connect(_load_defaults, sender=self)

@@ -17,18 +17,34 @@ from leadbook.outreach.models import Outreach, OutreachKind
 
 from .models import Lead, LeadType, Source, Status, Temperature
 
-FIRST = ("Dana Sam Priya Lee Alex Jordan Maya Noah Emma Liam Olivia Ava Mia Lucas Ethan Zoe "
-         "Chloe Leo Isla Omar Sofia Mateo Grace Ivy Ruby Theo Hana Kai Nina Felix Rosa Elena "
-         "Marco Aisha Yuki Ines Tomas Clara Hugo Lina").split()
-LAST = ("Reyes Ortiz Nair Park Kim Garcia Smith Johnson Brown Lee Martin Lopez Chen Patel "
-        "Nguyen Silva Rossi Muller Novak Kowalski Haddad Tanaka Costa Moreau Jensen Walsh "
-        "Murphy Bauer Ali Okafor Mensah Dubois Fischer Ivanova Romero Castillo Ward").split()
-SHOP_A = ("Juniper Corner Maple Copper Willow Harbor Golden Little Wild Olive Saffron Cedar "
-          "Linen Honey Fern Indigo Salt Amber Moss Pine Clover Birch Velvet Paper Ember").split()
-SHOP_B = ("& Vine|Cup Coffee|Goods|Mercantile|Market|Studio|Supply Co.|Boutique|& Kin|House|"
-          "Collective|Emporium|Pantry|Apothecary|Outfitters|Books|Gallery|Trading Co.").split("|")
-PODCASTS = ("The Makers Hour|Small Shop Talk|Brand Builders|Indie Founders|Craft & Commerce|"
-            "Side Hustle Stories|The Retail Room|Good Business|Local Legends").split("|")
+FIRST = (
+    "Dana", "Sam", "Priya", "Lee", "Alex", "Jordan", "Maya", "Noah", "Emma", "Liam",
+    "Olivia", "Ava", "Mia", "Lucas", "Ethan", "Zoe", "Chloe", "Leo", "Isla", "Omar",
+    "Sofia", "Mateo", "Grace", "Ivy", "Ruby", "Theo", "Hana", "Kai", "Nina", "Felix",
+    "Rosa", "Elena", "Marco", "Aisha", "Yuki", "Ines", "Tomas", "Clara", "Hugo", "Lina",
+)
+LAST = (
+    "Reyes", "Ortiz", "Nair", "Park", "Kim", "Garcia", "Smith", "Johnson", "Brown", "Lee",
+    "Martin", "Lopez", "Chen", "Patel", "Nguyen", "Silva", "Rossi", "Muller", "Novak",
+    "Kowalski", "Haddad", "Tanaka", "Costa", "Moreau", "Jensen", "Walsh", "Murphy",
+    "Bauer", "Ali", "Okafor", "Mensah", "Dubois", "Fischer", "Ivanova", "Romero",
+    "Castillo", "Ward",
+)
+SHOP_A = (
+    "Juniper", "Corner", "Maple", "Copper", "Willow", "Harbor", "Golden", "Little",
+    "Wild", "Olive", "Saffron", "Cedar", "Linen", "Honey", "Fern", "Indigo", "Salt",
+    "Amber", "Moss", "Pine", "Clover", "Birch", "Velvet", "Paper", "Ember",
+)
+SHOP_B = (
+    "& Vine", "Cup Coffee", "Goods", "Mercantile", "Market", "Studio", "Supply Co.",
+    "Boutique", "& Kin", "House", "Collective", "Emporium", "Pantry", "Apothecary",
+    "Outfitters", "Books", "Gallery", "Trading Co.",
+)
+PODCASTS = (
+    "The Makers Hour", "Small Shop Talk", "Brand Builders", "Indie Founders",
+    "Craft & Commerce", "Side Hustle Stories", "The Retail Room", "Good Business",
+    "Local Legends",
+)
 CITIES = [("Austin", "TX", "787"), ("Nashville", "TN", "372"), ("Portland", "OR", "972"),
           ("Denver", "CO", "802"), ("Chicago", "IL", "606"), ("Brooklyn", "NY", "112"),
           ("Seattle", "WA", "981"), ("Atlanta", "GA", "303"), ("San Diego", "CA", "921"),

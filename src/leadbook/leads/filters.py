@@ -17,10 +17,6 @@ TRUE_WORDS = {"true", "yes", "1", "on", "active"}
 FALSE_WORDS = {"false", "no", "0", "off", "inactive"}
 
 
-def _asc(expr: str, nulls_first: bool = False) -> OrderBy:
-    return F(expr).asc(nulls_first=True) if nulls_first else F(expr).asc(nulls_last=True)
-
-
 # column name in the URL → how to order (ascending). Descending reverses each part.
 ORDERINGS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
@@ -37,22 +33,24 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
     "created": ("created_at",),
     "updated": ("updated_at",),
 }
-# Columns whose empty values read as "never" and belong at the start of an ascending sort.
-EMPTY_FIRST = {"last_outreach"}
+# Nullable columns, and whether their empty values come first when sorting ascending.
+# SQLite and PostgreSQL place NULLs differently by default; saying it explicitly makes both
+# sort alike. "Never contacted" reads as the oldest outreach, so it leads an ascending sort.
+NULLABLE = {"last_outreach_at": True, "next_follow_up_on": False, "owner__username": False}
 DEFAULT_ORDERING = "name"
 
 
 def order_by_clause(ordering: str) -> list[OrderBy]:
     descending = ordering.startswith("-")
-    key = ordering.lstrip("-")
-    empty_first = key in EMPTY_FIRST
     clause = []
-    for expr in (*ORDERINGS[key], "id"):
-        if descending:
-            clause.append(F(expr).desc(nulls_last=True) if empty_first else F(expr).desc(
-                nulls_first=True))
-        else:
-            clause.append(_asc(expr, nulls_first=empty_first))
+    for expr in (*ORDERINGS[ordering.lstrip("-")], "id"):
+        if expr not in NULLABLE:
+            # Plain order on NOT NULL columns, so the (is_active, column, id) index serves it.
+            clause.append(F(expr).desc() if descending else F(expr).asc())
+            continue
+        empty_first = NULLABLE[expr] != descending
+        nulls = {"nulls_first": True} if empty_first else {"nulls_last": True}
+        clause.append(F(expr).desc(**nulls) if descending else F(expr).asc(**nulls))
     return clause
 
 
@@ -78,11 +76,12 @@ class LeadFilter:
     owners: list = field(default_factory=list)  # users; None in the list means "unassigned"
     active: bool | None = True
     pending: bool | None = None
+    converted: bool | None = None
     ordering: str = DEFAULT_ORDERING
     errors: dict[str, str] = field(default_factory=dict)
 
     PARAMS = ("search", "status", "lead_type", "source", "temperature", "owner", "active",
-              "pending", "ordering")
+              "pending", "converted", "ordering")
 
     @classmethod
     def from_params(cls, params: QueryDict | dict) -> "LeadFilter":
@@ -102,7 +101,7 @@ class LeadFilter:
             view.errors["temperature"] = "Temperature is cold or warm."
         else:
             view.temperature = temperature
-        for name in ("active", "pending"):
+        for name in ("active", "pending", "converted"):
             raw = get_list(name)
             if raw:
                 try:
@@ -147,6 +146,8 @@ class LeadFilter:
             queryset = queryset.pending()
         elif self.pending is False:
             queryset = queryset.filter(next_follow_up_on__isnull=True)
+        if self.converted is not None:
+            queryset = queryset.filter(converted_at__isnull=not self.converted)
         if self.search:
             queryset = queryset.search(self.search)
         return queryset.order_by(*order_by_clause(self.ordering))
@@ -164,8 +165,10 @@ class LeadFilter:
         pairs += [("owner", u.username if u else "none") for u in self.owners]
         if self.active is not True:
             pairs.append(("active", {None: "all", False: "false"}[self.active]))
-        if self.pending is not None:
-            pairs.append(("pending", "true" if self.pending else "false"))
+        for name in ("pending", "converted"):
+            value = getattr(self, name)
+            if value is not None:
+                pairs.append((name, "true" if value else "false"))
         if self.ordering != DEFAULT_ORDERING:
             pairs.append(("ordering", self.ordering))
         return pairs

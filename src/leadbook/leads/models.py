@@ -1,3 +1,5 @@
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -8,7 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import normalize
-from .querysets import LeadQuerySet
+from .querysets import LeadManager, LeadQuerySet
 
 
 class Stage(models.TextChoices):
@@ -162,6 +164,21 @@ class Lead(models.Model):
     )
     is_active = models.BooleanField(default=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # A lead that arrived by a door nobody watches (a web form) stays unread until opened.
+    is_unread = models.BooleanField(default=False)
+    # Merged into another lead: kept, with a link to the survivor, but out of every list.
+    # No plain index: with one, SQLite's planner picks it for `merged_into IS NULL` (nearly
+    # every row) over the match-key and sort indexes. The partial index below serves the
+    # rare "what was merged into this lead" lookup instead.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="merged_leads", db_index=False)
+    merged_at = models.DateTimeField(null=True, blank=True)
+    # In the trash: restorable until it is emptied.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     # Kept up to date by the outreach services, so the table sorts and filters on them
     # without reading the outreach log.
@@ -180,13 +197,20 @@ class Lead(models.Model):
     phone_key = models.CharField(max_length=20, blank=True, editable=False)
     instagram_key = models.CharField(max_length=100, blank=True, editable=False)
     website_key = models.CharField(max_length=200, blank=True, editable=False)
+    # The two blocks the fuzzy duplicate check compares names in, built from the first two
+    # words of the company (or name) and the city: see normalize.name_key / name_alt_key.
+    name_key = models.CharField(max_length=120, blank=True, editable=False)
+    name_alt_key = models.CharField(max_length=120, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
 
-    objects = LeadQuerySet.as_manager()
+    # Leads that are part of the book: not in the trash, not merged into another lead.
+    objects = LeadManager()
+    # Every lead, for the trash, merges and their undo.
+    all_objects = LeadQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
             "updated_at", "email_key", "phone_key", "instagram_key",
-            "website_key", "search_text", "created_at",
+            "website_key", "name_key", "name_alt_key", "search_text", "created_at",
         ],
     )
 
@@ -210,9 +234,14 @@ class Lead(models.Model):
             )
         ] + [
             models.Index(fields=[key], name=f"lead_{key}")
-            for key in ("email_key", "phone_key", "instagram_key", "website_key")
+            for key in (
+                "email_key", "phone_key", "instagram_key", "website_key", "name_key",
+                "name_alt_key",
+            )
         ] + [
             models.Index(fields=["temperature"], name="lead_temperature"),
+            models.Index(fields=["merged_into"], name="lead_merged_into",
+                         condition=models.Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -233,19 +262,20 @@ class Lead(models.Model):
     def converted(self) -> bool:
         return self.converted_at is not None
 
-    def clean(self) -> None:
-        """Normalise what was typed and fill Name from the contact or company when blank."""
-        for field in CONTACT_FIELDS + ("collab_type",):
+    def normalise(self) -> None:
+        """Tidy what was typed (before validation) and fill Name from the contact or company
+        when it was left blank."""
+        for field in (*CONTACT_FIELDS, "collab_type"):
             setattr(self, field, normalize.clean_text(getattr(self, field)))
         if not self.name:
             self.name = self.contact_name or self.company
+        self.email = self.email.replace(" ", "")
+        with contextlib.suppress(ValueError):  # the field validator reports it
+            self.instagram = normalize.instagram_handle(self.instagram)
+
+    def clean(self) -> None:
         if not self.name:
             raise ValidationError({"name": "Enter a name, or a first and last name."})
-        self.email = self.email.replace(" ", "")
-        try:
-            self.instagram = normalize.instagram_handle(self.instagram)
-        except ValueError:
-            pass  # the field validator reports it
 
     def refresh_derived_fields(self, lead_type_names: list[str] | None = None) -> None:
         """Recompute match keys and search text; `lead_type_names` when the types changed."""
@@ -258,6 +288,8 @@ class Lead(models.Model):
             self.website_key = normalize.website_key(normalize.website_host(self.website))
         except ValueError:
             self.website_key = ""
+        self.name_key = normalize.name_key(self.company or self.name, self.city)
+        self.name_alt_key = normalize.name_alt_key(self.company or self.name, self.city)
         self.search_text = build_search_text(self)
 
 

@@ -10,11 +10,13 @@ PHONE_LIKE_RE = re.compile(r"^[\d\s().+\-]+$")
 
 
 class LeadQuerySet(models.QuerySet):
+    # `is_active__in=[...]` rather than `is_active=True`: Django writes the latter as a bare
+    # `WHERE is_active`, which SQLite cannot match to the (is_active, <sort column>) indexes.
     def active(self):
-        return self.filter(is_active=True)
+        return self.filter(is_active__in=[True])
 
     def inactive(self):
-        return self.filter(is_active=False)
+        return self.filter(is_active__in=[False])
 
     def search(self, query: str):
         """Leads whose name, contact, company, email, phone, city or Instagram contain `query`.
@@ -41,5 +43,12 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(last_outreach_at__isnull=True)
 
     def for_table(self):
-        """What a row of the leads table shows, fetched in one query."""
-        return self.select_related("status", "owner", "source")
+        """What a row of the leads table shows. Status, source and owner come from small
+        tables, fetched once per page: joining them would steer SQLite's planner away from
+        the sort indexes on the big leads table."""
+        return self.prefetch_related("status", "owner", "source")
+
+
+class LeadManager(models.Manager.from_queryset(LeadQuerySet)):  # type: ignore[misc]
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True, merged_into__isnull=True)

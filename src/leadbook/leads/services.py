@@ -9,10 +9,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from leadbook.accounts.models import User
+from leadbook.core import events
 from leadbook.core.models import ContactRequirement, WorkspaceSettings
 
+from . import history
 from .models import Lead, LeadType, Stage, Status
 
 # Fields a caller may set through create_lead / update_lead. Derived and bookkeeping fields
@@ -24,8 +27,6 @@ EDITABLE_FIELDS = frozenset(
         "source", "status", "temperature", "collab_type", "followers", "notes", "owner",
     }
 )
-# Fields not worth telling a user about when explaining what changed.
-QUIET_FIELDS = {"version"}
 
 
 class LeadConflict(Exception):
@@ -62,6 +63,7 @@ def check_contact_requirement(lead: Lead, requirement: str | None = None) -> Non
 def validate_lead(lead: Lead, *, contact_requirement: str | None = None) -> None:
     """Normalise and validate a lead, raising one ValidationError with every problem."""
     errors: dict[str, list] = {}
+    lead.normalise()
     try:
         lead.full_clean(exclude=["status"], validate_unique=False)
     except ValidationError as e:
@@ -106,6 +108,7 @@ def create_lead(
     validate_lead(lead)
     with transaction.atomic():
         _save(lead, actor, list(lead_types))
+        events.emit("lead.created", actor=actor, lead=lead)
     return lead
 
 
@@ -123,12 +126,13 @@ def update_lead(
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         if expected_version is not None and current.version != expected_version:
-            raise LeadConflict(current, changes_since(current, expected_version))
+            raise LeadConflict(current, history.changes_since(current, expected_version))
         for name, value in changes.items():
             setattr(current, name, value)
         validate_lead(current)
         current.version += 1
         _save(current, actor, list(lead_types) if lead_types is not None else None)
+        events.emit("lead.updated", actor=actor, lead=current, fields=sorted(changes))
     return current
 
 
@@ -141,53 +145,27 @@ def set_lead_active(*, lead: Lead, actor: User | None, active: bool) -> Lead:
             current.version += 1
             current._history_user = actor  # type: ignore[attr-defined]
             current.save(update_fields=["is_active", "version", "updated_at"])
+            events.emit("lead.updated", actor=actor, lead=current, fields=["is_active"])
     return current
 
 
-def changes_since(lead: Lead, version: int) -> list[dict[str, Any]]:
-    """Field changes made to `lead` after `version`, oldest first, as history entries."""
-    records = list(lead.history.filter(version__gte=version).order_by("history_date"))
-    if len(records) < 2:
-        return []
-    entries = []
-    for older, newer in zip(records, records[1:], strict=False):
-        entries.extend(describe_changes(newer, older))
-    return entries
+def delete_lead(*, lead: Lead, actor: User | None) -> None:
+    """Move a lead to the trash: out of every list and search, restorable with restore_lead."""
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        current.deleted_at = timezone.now()
+        current.version += 1
+        current._history_user = actor  # type: ignore[attr-defined]
+        current.save(update_fields=["deleted_at", "version", "updated_at"])
+        events.emit("lead.deleted", actor=actor, lead=current)
 
 
-def describe_changes(newer, older) -> list[dict[str, Any]]:
-    """The readable changes between two history records of a lead."""
-    delta = newer.diff_against(older)
-    who = newer.history_user.display_name if newer.history_user else "Leadbook"
-    fields = {f.name: f for f in Lead._meta.get_fields() if hasattr(f, "verbose_name")}
-    entries = []
-    for change in delta.changes:
-        if change.field in QUIET_FIELDS:
-            continue
-        field = fields.get(change.field)
-        entries.append({
-            "field": change.field,
-            "label": (
-                "Lead types" if change.field == "lead_types_label"
-                else field.verbose_name.capitalize() if field else change.field
-            ),
-            "old": _display(field, change.old),
-            "new": _display(field, change.new),
-            "who": who,
-            "when": newer.history_date,
-        })
-    return entries
-
-
-def _display(field, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if field is not None and getattr(field, "choices", None):
-        return str(dict(field.choices).get(value, value))
-    if field is not None and field.is_relation:
-        model = field.related_model
-        obj = model._default_manager.filter(pk=value).first()
-        return str(obj) if obj else f"#{value}"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
+def restore_lead(*, lead: Lead, actor: User | None) -> Lead:
+    """Bring a lead back from the trash."""
+    with transaction.atomic():
+        current = Lead.all_objects.select_for_update().get(pk=lead.pk, deleted_at__isnull=False)
+        current.deleted_at = None
+        current.version += 1
+        current._history_user = actor  # type: ignore[attr-defined]
+        current.save(update_fields=["deleted_at", "version", "updated_at"])
+    return current

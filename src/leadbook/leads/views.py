@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from leadbook.accounts.models import User
 from leadbook.accounts.permissions import member_required, viewer_required
 from leadbook.core.forms import add_service_errors
+from leadbook.core.http import safe_next_url
+from leadbook.core.timeline import timeline_for
 from leadbook.transfer.export import export_response
 
 from . import services
@@ -38,6 +40,7 @@ def _chips(view: LeadFilter) -> list[dict]:
     labels = {
         "search": "Search", "status": "Status", "lead_type": "Type", "source": "Source",
         "temperature": "Temp", "owner": "Owner", "active": "Showing", "pending": "Pending",
+        "converted": "Converted",
     }
     chips = []
     for i, (key, value) in enumerate(pairs):
@@ -45,7 +48,8 @@ def _chips(view: LeadFilter) -> list[dict]:
             continue
         shown = {"active": {"all": "Active and inactive", "false": "Inactive"}.get(value, value),
                  "temperature": value.capitalize(),
-                 "pending": "Yes" if value == "true" else "No"}.get(key, value)
+                 "pending": "Yes" if value == "true" else "No",
+                 "converted": "Yes" if value == "true" else "No"}.get(key, value)
         if key == "owner" and value == "none":
             shown = "Nobody"
         chips.append({
@@ -96,9 +100,13 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         if page.has_previous() else ""
     context["next_url"] = _view_url(view.to_params(), page=page.number + 1) \
         if page.has_next() else ""
-    template = "leads/_table.html" if request.htmx and not request.htmx.boosted \
-        else "leads/list.html"
-    return render(request, template, context)
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        response = render(request, "leads/_table.html", context)
+        # The address bar shows the view in its shortest form, ready to share or bookmark.
+        response["HX-Push-Url"] = _view_url(view.to_params(), **(
+            {"page": str(page.number)} if page.number > 1 else {}))
+        return response
+    return render(request, "leads/list.html", context)
 
 
 @viewer_required
@@ -110,18 +118,10 @@ def lead_export(request: HttpRequest) -> HttpResponse:
 @viewer_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(Lead.objects.for_table(), pk=pk)
-    history = lead.history.select_related("history_user").order_by("history_date", "history_id")
-    records = list(history)
-    changes = []
-    for older, newer in zip(records, records[1:], strict=False):
-        changes.extend(services.describe_changes(newer, older))
-    changes.reverse()
-    created = records[0] if records else None
     return render(request, "leads/detail.html", {
         "lead": lead,
         "lead_types": lead.lead_types.all(),
-        "changes": changes,
-        "created_record": created,
+        "timeline": timeline_for(lead),
     })
 
 
@@ -189,7 +189,4 @@ def lead_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         row = Lead.objects.for_table().get(pk=lead.pk)
         return render(request, "leads/_row.html",
                       {"lead": row, "just_changed": True, "oob_messages": True})
-    next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and not next_url.startswith("//"):
-        return redirect(next_url)
-    return redirect(lead)
+    return redirect(safe_next_url(request, default=lead.get_absolute_url()))

@@ -13,4 +13,6 @@ class OutreachConfig(AppConfig):
     label = "outreach"
 
     def ready(self) -> None:
+        from . import timeline  # noqa: F401  (registers the timeline entries)
+
         post_migrate.connect(_load_defaults, sender=self)

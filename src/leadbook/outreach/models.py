@@ -23,6 +23,8 @@ class Outreach(models.Model):
     happened_at = models.DateTimeField(default=timezone.now)
     notes = models.TextField(blank=True)
     follow_up_on = models.DateField(null=True, blank=True)
+    # Set when the follow-up was dealt with without logging another outreach ("mark done").
+    follow_up_done_at = models.DateTimeField(null=True, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -35,7 +37,9 @@ class Outreach(models.Model):
     class Meta:
         verbose_name_plural = "outreach"
         ordering = ["-happened_at", "-id"]
-        indexes = [models.Index(fields=["lead", "-happened_at", "-id"], name="outreach_lead_latest")]
+        indexes = [
+            models.Index(fields=["lead", "-happened_at", "-id"], name="outreach_lead_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} with {self.lead} on {self.happened_at:%Y-%m-%d}"

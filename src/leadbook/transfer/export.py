@@ -35,7 +35,8 @@ CHUNK_ROWS = 2000
 BOM = "\ufeff"
 
 
-def _cell(value) -> str:
+def cell(value) -> str:
+    """A value as a spreadsheet-safe CSV cell."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -53,7 +54,7 @@ def iter_rows(queryset: QuerySet[Lead]) -> Iterator[list[str]]:
     yield [header for header, _ in COLUMNS]
     paths = [path for _, path in COLUMNS]
     for values in queryset.values_list(*paths).iterator(chunk_size=CHUNK_ROWS):
-        yield [_cell(v) for v in values]
+        yield [cell(v) for v in values]
 
 
 class _Echo:
@@ -79,11 +80,15 @@ def write_csv(queryset: QuerySet[Lead], out: IO[str]) -> int:
     return lines - 2  # the byte order mark and the header are not leads
 
 
-def export_response(queryset: QuerySet[Lead], *, filename_stem: str) -> StreamingHttpResponse:
+def csv_response(rows: Iterable[list[str]], *, filename_stem: str) -> StreamingHttpResponse:
+    """Stream rows (the header first) as a dated CSV download."""
     filename = f"{filename_stem}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
-        (line.encode("utf-8") for line in iter_csv(iter_rows(queryset))),
-        content_type="text/csv; charset=utf-8",
+        (line.encode("utf-8") for line in iter_csv(rows)), content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def export_response(queryset: QuerySet[Lead], *, filename_stem: str) -> StreamingHttpResponse:
+    return csv_response(iter_rows(queryset), filename_stem=filename_stem)

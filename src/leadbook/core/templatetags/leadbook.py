@@ -63,3 +63,8 @@ register.filter("due_state", due_state)
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.filter
+def get_attr(obj, name: str):
+    return getattr(obj, name, None)

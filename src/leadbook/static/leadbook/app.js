@@ -64,7 +64,40 @@
     });
   }
 
+  // After the table changes (a chip removed, Clear all, back button), the search box shows
+  // the view's search, unless the user is typing in it.
+  function syncSearchBox() {
+    const chips = document.getElementById("lead-chips");
+    const search = document.querySelector("[data-shortcut-search]");
+    if (chips && search && document.activeElement !== search) {
+      search.value = chips.dataset.viewSearch || "";
+    }
+  }
+
+  // A dialog delivered by htmx opens itself; closing it removes it.
+  function openDialogs(root) {
+    root.querySelectorAll("dialog[data-autoshow]:not([open])").forEach(function (dialog) {
+      dialog.addEventListener("close", function () { dialog.remove(); });
+      dialog.showModal();
+      const first = dialog.querySelector("[autofocus], input:not([type=hidden]), textarea, select");
+      if (first) first.focus();
+    });
+  }
+
+  // "Follow up: in 1 week" fills the date beside it.
+  document.addEventListener("change", function (event) {
+    const preset = event.target.closest("[data-follow-up-preset]");
+    if (!preset || !preset.value) return;
+    const date = preset.form.querySelector("input[name=follow_up_on]");
+    const day = new Date();
+    day.setDate(day.getDate() + Number(preset.value));
+    const pad = function (n) { return String(n).padStart(2, "0"); };
+    date.value = day.getFullYear() + "-" + pad(day.getMonth() + 1) + "-" + pad(day.getDate());
+  });
+
   function init(root) {
+    openDialogs(document);
+    syncSearchBox();
     syncCollabFields(root);
     scheduleToasts(document);
   }

@@ -20,8 +20,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("LEADBOOK_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("LEADBOOK_PORT",
-                                                                            "8000")))
+        parser.add_argument("--port", type=int,
+                            default=int(os.environ.get("LEADBOOK_PORT", "8000")))
         parser.add_argument("--workers", type=int,
                             default=int(os.environ.get("LEADBOOK_WEB_WORKERS", "2")))
         parser.add_argument("--threads", type=int,
@@ -44,8 +44,9 @@ class Command(BaseCommand):
         ]
         processes = [subprocess.Popen(web, env=env)]
         if not no_worker:
-            processes.append(subprocess.Popen(
-                [python, "-m", "leadbook.cli", "db_worker", "--queue-name", "default", "--no-reload"], env=env))
+            worker = [python, "-m", "leadbook.cli", "db_worker", "--queue-name", "default",
+                      "--no-reload"]
+            processes.append(subprocess.Popen(worker, env=env))
         self.stdout.write(f"Leadbook is at http://{host}:{port}/  (Ctrl+C stops it)")
         self._supervise(processes)
 

@@ -1,0 +1,84 @@
+"""The leads table page and CSV export at scale (issue: foundation).
+
+Server-side: Django's test client in this process (no network). Through HTTP: the same
+requests against `leadbook serve` (gunicorn + whitenoise) on loopback. Export: the
+`leadbook export_leads` command in a child process, timed, with its peak memory.
+"""
+
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.common import running_server, time_calls
+
+VIEWS = {
+    "default view": "/leads/",
+    "filtered status + lead type": "/leads/?status=Qualified&lead_type=Wholesale",
+    "sorted by last outreach": "/leads/?ordering=-last_outreach",
+    "search name fragment": "/leads/?search=junip",
+    "search email": None,  # filled with a real email at run time
+    "deep page": None,
+}
+
+
+def _views(total: int) -> dict:
+    from leadbook.leads.models import Lead
+
+    email = Lead.objects.exclude(email="").order_by("id").values_list("email", flat=True)[
+        total // 2]
+    views = dict(VIEWS)
+    views["search email"] = f"/leads/?search={email}"
+    views["deep page"] = f"/leads/?page={max(1, total // 50 // 2)}"
+    return views
+
+
+def run(data_dir: str, total: int, repeat: int) -> dict:
+    from django.test import Client
+
+    from leadbook.accounts.models import User
+
+    user = User.objects.filter(role="admin").first() or User.objects.create_user(
+        username="bench", password="bench-password-42", role="admin")
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    views = _views(total)
+
+    results: dict = {"server_side": {}, "http": {}}
+    for label, url in views.items():
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+        results["server_side"][label] = time_calls(get, repeat)
+
+    with running_server(data_dir) as base:
+        for label, url in views.items():
+            def fetch(url=url):
+                request = urllib.request.Request(base + url, headers={"Cookie": cookie})
+                with urllib.request.urlopen(request) as response:
+                    response.read()
+            results["http"][label] = time_calls(fetch, repeat)
+
+    results["export"] = export_all(data_dir)
+    return results
+
+
+def export_all(data_dir: str) -> dict:
+    """Export every lead with the CLI; wall time and the child's peak resident memory."""
+    import os
+
+    target = os.path.join(data_dir, "export.csv")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "leadbook.cli", "export_leads", "--active", "all",
+                    "-o", target], check=True, env={**os.environ, "LEADBOOK_DATA_DIR": data_dir},
+                   stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(target, encoding="utf-8") as f:
+        rows = sum(1 for _ in f) - 1
+    return {"seconds": round(seconds, 2), "rows": rows,
+            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
+            "bytes": os.path.getsize(target)}

@@ -1,0 +1,21 @@
+from leadbook.core.timeline import Entry, provider
+
+from . import history
+from .models import Lead
+
+
+@provider
+def change_entries(lead: Lead) -> list[Entry]:
+    """Field changes, and the lead's creation, from its recorded history."""
+    records = list(lead.history.select_related("history_user").order_by(
+        "history_date", "history_id"))
+    entries = [
+        Entry(when=change["when"], kind="change", who=change["who"], data=change)
+        for change in history.field_changes(records)
+    ]
+    if records:
+        first = records[0]
+        entries.append(Entry(
+            when=first.history_date, kind="created",
+            who=first.history_user.display_name if first.history_user else ""))
+    return entries

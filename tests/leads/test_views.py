@@ -1,0 +1,228 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from leadbook.leads import services
+from leadbook.leads.models import Lead, LeadType, Status
+
+LIST = "/leads/"
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "Juniper & Vine", "first_name": "Dana", "last_name": "Reyes", "email": "",
+        "phone": "", "instagram": "", "website": "", "company": "", "position": "",
+        "address": "", "city": "Austin", "state": "TX", "postal_code": "", "country": "",
+        "status": Status.objects.get(name="New").pk, "temperature": "warm", "source": "",
+        "owner": "", "collab_type": "", "followers": "", "notes": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- who may see what ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/leads/", "/leads/new/", "/leads/export.csv", "/"])
+def test_it_sends_an_outsider_to_sign_in(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_it_sends_an_outsider_to_sign_in_from_a_lead(client, make_lead):
+    lead = make_lead()
+    for url in (f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/"):
+        assert client.get(url)["Location"].startswith("/accounts/login/")
+    response = client.post(f"/leads/{lead.pk}/active/", {"active": "false"})
+    assert response.status_code == 302
+    assert Lead.objects.get().is_active
+
+
+def test_a_viewer_reads_but_cannot_change(viewer_client, make_lead):
+    lead = make_lead()
+    assert viewer_client.get(LIST).status_code == 200
+    assert viewer_client.get(f"/leads/{lead.pk}/").status_code == 200
+    assert viewer_client.get("/leads/new/").status_code == 403
+    assert viewer_client.post("/leads/new/", form_data(name="Sneaky")).status_code == 403
+    assert viewer_client.get(f"/leads/{lead.pk}/edit/").status_code == 403
+    assert viewer_client.post(f"/leads/{lead.pk}/active/", {"active": "false"}).status_code == 403
+    assert Lead.objects.get().is_active and Lead.objects.count() == 1
+    assert b"+ Lead" not in viewer_client.get(LIST).content
+
+
+# --- the table ---------------------------------------------------------------------------
+
+def test_it_welcomes_a_new_install_with_an_empty_state(member_client):
+    response = member_client.get(LIST)
+    assert b"No leads yet" in response.content
+    assert b"Add a lead" in response.content
+
+
+def test_it_says_when_filters_match_nothing(member_client, make_lead):
+    make_lead()
+    response = member_client.get(LIST + "?search=zzz")
+    assert b"No leads match this view" in response.content
+
+
+def test_it_lists_leads_with_their_columns(member_client, make_lead, member):
+    make_lead(name="Juniper & Vine", first_name="Dana", last_name="Reyes",
+              email="dana@juniper.example.com", phone="(512) 555-0142", instagram="@juniperandvine",
+              temperature="warm", lead_types=["Consignment", "Wholesale"], owner=member)
+    html = member_client.get(LIST).content.decode()
+    for text in ("Juniper &amp; Vine", "Dana Reyes", "dana@juniper.example.com",
+                 "(512) 555-0142", "@juniperandvine", "Consignment, Wholesale", "Warm", "New",
+                 "Sam Ortiz", "Last outreach", "Pending"):
+        assert text in html
+
+
+def test_it_answers_htmx_with_the_table_only(member_client, make_lead):
+    make_lead()
+    response = member_client.get(LIST + "?temperature=cold", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and 'id="leads"' in html
+    assert "Temp: Cold" in html  # the filter chip
+
+
+def test_it_paginates(member_client, make_lead, settings):
+    settings.LEADS_PER_PAGE = 2
+    for name in ("A", "B", "C"):
+        make_lead(name=name)
+    page2 = member_client.get(LIST + "?page=2").content.decode()
+    assert "3–3 of 3" in page2 and ">C<" in page2 and ">A<" not in page2
+
+
+def test_it_keeps_the_view_in_sort_links(member_client, make_lead):
+    make_lead()
+    html = member_client.get(LIST + "?temperature=cold").content.decode()
+    assert 'href="/leads/?temperature=cold&amp;ordering=-name"' in html
+    assert 'aria-sort="ascending"' in html
+
+
+def test_it_shows_a_message_for_a_filter_it_does_not_know(member_client, make_lead):
+    make_lead()
+    html = member_client.get(LIST + "?status=Nope").content.decode()
+    assert "Unknown status Nope" in html
+
+
+# --- add and edit -------------------------------------------------------------------------
+
+def test_it_adds_a_lead(member_client, member):
+    wholesale = LeadType.objects.get(name="Wholesale")
+    response = member_client.post("/leads/new/", form_data(lead_types=[wholesale.pk]))
+    lead = Lead.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
+    assert lead.lead_types_label == "Wholesale" and lead.temperature == "warm"
+    assert lead.history.get().history_user == member
+
+
+def test_it_keeps_what_was_typed_when_the_form_has_errors(member_client):
+    response = member_client.post("/leads/new/", form_data(
+        name="", first_name="", last_name="", email="dana@", city="Austin", notes="Met at market"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a name, or a first and last name." in html
+    assert "Enter a valid email address." in html
+    assert 'value="dana@"' in html and 'value="Austin"' in html and "Met at market" in html
+    assert not Lead.objects.exists()
+
+
+def test_it_reports_the_workspace_requirement_beside_the_field(member_client):
+    from leadbook.core.models import WorkspaceSettings
+    WorkspaceSettings.objects.update_or_create(pk=1, defaults={"contact_requirement": "email"})
+    html = member_client.post("/leads/new/", form_data()).content.decode()
+    assert 'id="id_email_error"' in html and "Enter an email address." in html
+
+
+def test_it_edits_a_lead(member_client, make_lead):
+    lead = make_lead()
+    response = member_client.post(f"/leads/{lead.pk}/edit/",
+                                  form_data(city="Dallas", version=lead.version))
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.city == "Dallas" and lead.version == 2
+
+
+def test_it_refuses_to_overwrite_someone_elses_edit(member_client, make_lead, admin):
+    lead = make_lead()
+    services.update_lead(lead=lead, actor=admin, expected_version=1, city="Houston")
+    response = member_client.post(f"/leads/{lead.pk}/edit/", form_data(city="Dallas", version=1))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else changed this lead" in html
+    assert "Dana Reyes changed <strong>City</strong> from “—” to “Houston”" in html
+    assert 'value="Dallas"' in html  # what the user typed is kept
+    assert Lead.objects.get().city == "Houston"
+    # Saving again, having seen the change, goes through.
+    assert 'name="version" value="2"' in html
+    response = member_client.post(f"/leads/{lead.pk}/edit/", form_data(city="Dallas", version=2))
+    assert response.status_code == 302 and Lead.objects.get().city == "Dallas"
+
+
+def test_the_lead_page_shows_fields_and_history(member_client, make_lead, admin):
+    lead = make_lead(actor=admin, email="dana@example.com")
+    services.update_lead(lead=lead, actor=admin, status=Status.objects.get(name="Qualified"))
+    html = member_client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "dana@example.com" in html
+    assert "changed Status" in html and "New" in html and "Qualified" in html
+    assert "added this lead" in html
+
+
+# --- set inactive -------------------------------------------------------------------------
+
+def test_it_sets_a_lead_inactive_and_back(member_client, make_lead):
+    lead = make_lead()
+    url = reverse("leads:set_active", args=[lead.pk])
+    assert member_client.get(url).status_code == 405
+    member_client.post(url, {"active": "false"})
+    assert not Lead.objects.get().is_active
+    assert b"No leads match" in member_client.get(LIST).content
+    assert b"Juniper" in member_client.get(LIST + "?active=false").content
+    member_client.post(url, {"active": "true"})
+    assert Lead.objects.get().is_active
+
+
+def test_setting_inactive_with_htmx_returns_the_row_with_undo(member_client, make_lead):
+    lead = make_lead()
+    response = member_client.post(reverse("leads:set_active", args=[lead.pk]),
+                                  {"active": "false"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="lead-{lead.pk}"')
+    assert "Inactive" in html and "Undo" in html and 'hx-swap-oob="true"' in html
+
+
+def test_it_does_not_redirect_elsewhere_after_setting_inactive(member_client, make_lead):
+    lead = make_lead()
+    response = member_client.post(reverse("leads:set_active", args=[lead.pk]),
+                                  {"active": "false", "next": "https://evil.example.com/"})
+    assert response["Location"] == f"/leads/{lead.pk}/"
+
+
+# --- export -------------------------------------------------------------------------------
+
+def read_export(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body[1:])))
+
+
+def test_it_exports_the_current_view(member_client, make_lead):
+    make_lead(name="Café Olé", temperature="warm", lead_types=["Wholesale"])
+    make_lead(name="Cold One")
+    response = member_client.get("/leads/export.csv?temperature=warm")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_export(response)
+    assert [r["Name"] for r in rows] == ["Café Olé"]
+    assert rows[0]["Lead Type"] == "Wholesale" and rows[0]["Status"] == "New"
+
+
+def test_the_export_is_safe_from_formula_injection(member_client, make_lead):
+    make_lead(name="=HYPERLINK(\"http://evil\")", notes="@SUM(1)", phone="+1 512 555 0142",
+              company="-2+3")
+    row = read_export(member_client.get("/leads/export.csv"))[0]
+    assert row["Name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["Notes"] == "'@SUM(1)"
+    assert row["Phone"] == "'+1 512 555 0142"
+    assert row["Company"] == "'-2+3"
