@@ -76,7 +76,10 @@ def test_filter_and_search_update_the_table_and_the_address(page, member, make_l
     expect(rows).to_have_count(2)
     expect(page).to_have_url(live_url("/leads/?search=austin"))
     expect(page.get_by_label("Temperature")).to_have_value("")
-    page.get_by_role("link", name="Name").click()  # sort descending
+    name_header = page.get_by_role("link", name="Name")
+    expect(name_header).to_have_attribute("href", "/leads/?search=austin&ordering=-name")
+    name_header.click()  # sort descending
+    expect(page).to_have_url(live_url("/leads/?search=austin&ordering=-name"))
     expect(rows.first).to_contain_text("Juniper & Vine")
 
     page.go_back()

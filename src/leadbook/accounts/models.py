@@ -14,6 +14,9 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
 class User(AbstractUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    notify_new_web_leads = models.BooleanField(
+        default=True, help_text="Email me when a web form brings in a lead I own (or, as an "
+                                "admin, a lead nobody owns).")
 
     objects = UserManager()
 

@@ -21,7 +21,13 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Dashboard", "dashboard"),
     NavItem("Leads", "leads:list", also=("leads:detail", "leads:edit", "leads:create"),
-            children=()),
+            children=(
+                NavItem("Board", "leads:board"),
+                NavItem("Import", "transfer:import", role="member",
+                        also=("transfer:job", "transfer:mapping", "transfer:review")),
+                NavItem("Duplicates", "leads:duplicates", role="member",
+                        also=("leads:merge",)),
+            )),
     NavItem("Follow-ups", "outreach:follow_ups", count="due_follow_ups"),
     NavItem("Customers", "conversions:list", args=("customers",)),
     NavItem("Retailers", "conversions:list", args=("retailers",)),
@@ -69,3 +75,28 @@ def nav_for(request) -> list[dict]:
         return entry
 
     return [entry for entry in (build(item) for item in NAVIGATION) if entry]
+
+
+# Settings sections after General; entries whose page does not exist yet are skipped.
+SETTINGS_SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Users", "user_list", ()),
+    ("Statuses", "settings_list", ("statuses",)),
+    ("Lead types", "settings_list", ("lead-types",)),
+    ("Sources", "settings_list", ("sources",)),
+    ("Outreach kinds", "settings_list", ("outreach-kinds",)),
+    ("Customer groups", "settings_list", ("customer-groups",)),
+    ("Web forms", "capture:forms", ()),
+    ("Webhooks", "webhooks:list", ()),
+    ("Audit log", "audit:log", ()),
+)
+
+
+def settings_sections(request) -> list[dict]:
+    sections = []
+    for label, url_name, args in SETTINGS_SECTIONS:
+        try:
+            url = reverse(url_name, args=args)
+        except NoReverseMatch:
+            continue
+        sections.append({"label": label, "url": url, "current": request.path.startswith(url)})
+    return sections

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from leadbook.accounts.permissions import admin_required
+from leadbook.conversions.models import CustomerGroup
 from leadbook.leads.models import LeadType, Source, Status
 from leadbook.outreach.models import OutreachKind
 
@@ -44,6 +45,8 @@ EDITABLE_LISTS = {
                      "Where leads come from."),
         EditableList("outreach-kinds", "Outreach kinds", OutreachKind, (),
                      "How a contact attempt was made."),
+        EditableList("customer-groups", "Customer groups", CustomerGroup, (),
+                     "Groups a lead can join when it becomes a customer."),
     ]
 }
 
