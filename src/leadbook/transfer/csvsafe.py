@@ -9,13 +9,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: str) -> str:
-    if value.startswith(FORMULA_STARTS):
+    # A value that already starts with quotes before a formula start ("'=x") gets one more,
+    # so that `restore`, which drops one, gives it back exactly.
+    if value.lstrip("'").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def restore(value: str) -> str:
     """Undo `neutralise`: drop a quote that only protects a formula-like start."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
     return value

@@ -2,6 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from leadbook.audit.services import audit_record
 from leadbook.leads.filters import LeadFilter
 from leadbook.leads.models import Lead
 from leadbook.transfer.export import write_csv
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         if view.errors:
             raise CommandError(" ".join(view.errors.values()))
         queryset = view.apply(Lead.objects.all())
+        audit_record(action="leads.exported", target="command line",
+                     view="&".join(f"{k}={v}" for k, v in view.to_params())[:500])
         if output and output != "-":
             with open(output, "w", encoding="utf-8", newline="") as out:
                 count = write_csv(queryset, out)
