@@ -64,9 +64,13 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
-    from bench import table
+    from bench import api, capture, dashboard, table
 
-    benchmarks = {"table": table.run}
+    benchmarks = {"table": table.run, "capture": capture.run, "api": api.run,
+                  "dashboard": dashboard.run}
+    from bench import importing
+
+    benchmarks["importing"] = importing.run
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     results = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),

@@ -42,6 +42,24 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+RATE_UNITS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600,
+              "h": 3600, "day": 86400, "d": 86400}
+
+
+def envrate(name: str, default: str) -> tuple[int, int]:
+    """A rate such as "10/minute" as (count, seconds); "0" or "off" is (0, 0): no limit."""
+    value = env(name, default).strip().lower()
+    if value in ("0", "off", "none"):
+        return 0, 0
+    count, _, unit = value.partition("/")
+    unit = unit.strip() or "minute"
+    unit = unit[:-1] if unit.endswith("s") and unit[:-1] in RATE_UNITS else unit
+    if not count.strip().isdigit() or unit not in RATE_UNITS:
+        raise ValueError(f"{name} must look like 10/minute (or second, hour, day), or 0 for "
+                         f"no limit, not {value!r}")
+    return int(count), RATE_UNITS[unit]
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env("LEADBOOK_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -87,18 +105,23 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "simple_history",
+    "ninja",  # its Swagger UI files, served by Leadbook: the API docs work offline
     "leadbook.core",
     "leadbook.accounts",
     "leadbook.leads",
     "leadbook.outreach",
     "leadbook.conversions",
+    "leadbook.capture",
+    "leadbook.audit",
     "leadbook.transfer",
     "leadbook.dashboard",
+    "leadbook.webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "leadbook.core.middleware.SecurityHeadersMiddleware",
+    "leadbook.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,10 +258,26 @@ if envbool("LEADBOOK_BEHIND_PROXY", False):
 # A TLS-terminating proxy checks HTTPS itself; the redirect is then its job, not ours.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT or not HTTPS else ["security.W008"]
 
+# Sign-in throttle: failures allowed per username and per address in 15 minutes.
+SIGN_IN_MAX_FAILURES_PER_USER = envint("LEADBOOK_SIGN_IN_MAX_FAILURES", 5)
+SIGN_IN_MAX_FAILURES_PER_IP = envint("LEADBOOK_SIGN_IN_MAX_FAILURES_PER_IP", 30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+
 # --- Leadbook -------------------------------------------------------------------------------
 LEADS_PER_PAGE = envint("LEADBOOK_LEADS_PER_PAGE", 50)
 MAX_UPLOAD_BYTES = envint("LEADBOOK_MAX_UPLOAD_MB", 50) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# REST API: requests one token may make per minute (0 = no limit). Counted in the database,
+# so the limit holds across all web workers.
+API_RATE_LIMIT = envint("LEADBOOK_API_RATE_LIMIT", 600)
+
+# --- Web capture (/api/create-lead) ---------------------------------------------------------
+# Posts one visitor (IP address) may send: "10/minute" (second, minute, hour, day); 0 = no limit.
+CAPTURE_RATE_LIMIT = envrate("LEADBOOK_CAPTURE_RATE_LIMIT", "10/minute")
+# Largest post accepted, in KB (a contact form with a long message is a few KB).
+CAPTURE_MAX_BODY_BYTES = envint("LEADBOOK_CAPTURE_MAX_KB", 64) * 1024
+# Behind a proxy, the visitor's address is the last one the proxy adds to X-Forwarded-For.
+CAPTURE_TRUST_X_FORWARDED_FOR = envbool("LEADBOOK_BEHIND_PROXY", False)
 
 LOGGING = {
     "version": 1,

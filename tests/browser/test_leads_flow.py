@@ -100,6 +100,7 @@ def test_set_inactive_and_find_it_under_inactive(page, member, make_lead):
 
     page.reload()
     expect(page.locator("#leads tbody tr")).to_have_count(1)
+    page.get_by_text("More filters").click()
     page.get_by_label("Showing").select_option("false")
     expect(page.locator("#leads tbody tr")).to_have_count(1)
     expect(page.locator("#leads tbody tr")).to_contain_text("Kit & Kin")

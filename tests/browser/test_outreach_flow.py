@@ -1,3 +1,5 @@
+import re
+
 from playwright.sync_api import expect
 
 from leadbook.leads.models import Lead
@@ -21,7 +23,7 @@ def test_log_outreach_from_the_row_menu(page, member, make_lead):
 
     expect(dialog).to_be_hidden()
     row = page.locator("#leads tbody tr", has_text="Juniper & Vine")
-    expect(row).to_contain_text("Pending")
+    expect(row.locator(".lb-dot")).to_have_attribute("aria-label", re.compile(r"^Pending, "))
     expect(row).to_contain_text("Contacted")  # the first outreach moved it on from New
     expect(page.locator(".lb-toast")).to_contain_text("Logged outreach with Juniper & Vine")
     lead = Lead.objects.get()

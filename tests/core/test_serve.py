@@ -1,5 +1,6 @@
 """`leadbook serve` as a new user runs it: a real gunicorn and worker on loopback."""
 
+import contextlib
 import os
 import re
 import signal
@@ -24,6 +25,29 @@ def _free_port() -> int:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+@contextlib.contextmanager
+def running_server(env: dict, workers: int = 1):
+    """`leadbook serve` with `env` on a free port; yields the base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadbook.cli", "serve", "--port", str(port), "--workers",
+         str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not answer")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def test_serve_migrates_serves_pages_and_static_files_and_stops_cleanly(tmp_path):

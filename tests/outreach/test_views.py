@@ -69,7 +69,7 @@ def test_from_the_table_the_row_is_redrawn(member_client, make_lead):
     response = post_outreach(member_client, lead, origin="row", follow_up_in="1", _htmx=True)
     html = response.content.decode()
     assert f'<tr id="lead-{lead.pk}" hx-swap-oob="true"' in html
-    assert "Pending" in html and "Logged outreach with" in html
+    assert 'aria-label="Pending, ' in html and "Logged outreach with" in html
 
 
 def test_the_table_shows_last_outreach_and_pending_and_filters_them(member_client, make_lead):

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from .models import Role, User
@@ -53,3 +54,36 @@ class UserEditForm(forms.Form):
     @classmethod
     def for_user(cls, user: User, data=None) -> "UserEditForm":
         return cls(data, initial={f: getattr(user, f) for f in cls.base_fields})
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Sign-in that stops answering after repeated failures for one username or one address,
+    for a quarter of an hour, so passwords cannot be guessed quickly."""
+
+    def clean(self):
+        from leadbook.audit.services import client_ip, sign_in_blocked
+
+        if sign_in_blocked(username=self.data.get("username", ""), ip=client_ip(self.request)):
+            raise forms.ValidationError(
+                "Too many failed sign-ins. Wait 15 minutes, or reset your password.",
+                code="throttled")
+        return super().clean()
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for, and how long it works."""
+
+    EXPIRY_CHOICES = [("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"),
+                      ("never", "Never")]
+
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “Zapier” or "
+                                                     "“Website sync”.")
+    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires")
+
+    def expires_at(self):
+        import datetime
+
+        from django.utils import timezone
+
+        days = self.cleaned_data["expires"]
+        return None if days == "never" else timezone.now() + datetime.timedelta(days=int(days))

@@ -1,5 +1,8 @@
-"""Changes to accounts: first admin, users and roles."""
+"""Changes to accounts: first admin, users and roles, API tokens."""
 
+import datetime
+import hashlib
+import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -9,10 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import Role, User
+from leadbook.audit.services import audit_record
+
+from .models import ApiToken, Role, User
 
 
 def create_user(
@@ -49,6 +55,7 @@ def update_user(*, user: User, actor: User, role: str, is_active: bool, email: s
                 first_name: str, last_name: str) -> User:
     """Change a user's role, details or active state. Admins cannot lock themselves out,
     and the last active admin stays an admin."""
+    before = {"role": user.role, "is_active": user.is_active}
     demoting = user.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
     if demoting:
         if user.pk == actor.pk:
@@ -64,6 +71,10 @@ def update_user(*, user: User, actor: User, role: str, is_active: bool, email: s
     user.last_name = last_name.strip()
     user.full_clean(exclude=["password"])
     user.save()
+    after = {"role": user.role, "is_active": user.is_active}
+    if after != before:
+        audit_record(action="user.access_changed", actor=actor, target=f"user {user.username}",
+                     before=before, after=after)
     return user
 
 
@@ -78,3 +89,41 @@ def send_invitation(user: User) -> None:
     subject = render_to_string("registration/invite_subject.txt", context).strip()
     body = render_to_string("registration/invite_email.txt", context)
     send_mail(subject, body, None, [user.email])
+
+
+# --- API tokens -------------------------------------------------------------------------------
+# "lb_" + 43 URL-safe characters (256 random bits); the first characters are kept as the prefix.
+TOKEN_PREFIX = "lb_"  # noqa: S105 (a label, not a secret)
+SHOWN_PREFIX_LENGTH = 9
+
+
+def hash_api_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_api_token(
+    *, user: User, name: str, expires_at: datetime.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Make a token for `user`; returns it with the raw key, which is never stored and can
+    be shown only now."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Name the token after what will use it."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose an expiry date in the future."})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, expires_at=expires_at,
+                     prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=hash_api_token(raw))
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def revoke_api_token(*, token: ApiToken, actor: User) -> ApiToken:
+    """Stop a token working, at once and for good (it stays listed as revoked)."""
+    if token.user_id != actor.pk and not actor.is_admin:
+        raise ValidationError("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -11,6 +11,7 @@ from .forms import SetupForm, UserCreateForm, UserEditForm
 from .middleware import FirstRunMiddleware
 from .models import User
 from .permissions import admin_required, viewer_required
+from .token_views import token_context
 
 
 def setup(request: HttpRequest) -> HttpResponse:
@@ -35,8 +36,8 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @viewer_required
-def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html", {})
+def profile(request: HttpRequest, token_form=None) -> HttpResponse:
+    return render(request, "accounts/profile.html", token_context(request, token_form))
 
 
 @admin_required

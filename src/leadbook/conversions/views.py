@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from leadbook.accounts.permissions import admin_required, member_required, viewer_required
+from leadbook.audit.services import audit_record
 from leadbook.core.forms import add_service_errors
 from leadbook.core.http import safe_next_url
 from leadbook.leads.models import Lead
@@ -122,6 +123,8 @@ def _extra_sort_labels(section: Section) -> list[tuple[str, str]]:
 def record_export(request: HttpRequest, section: str) -> StreamingHttpResponse:
     sect = _section_or_404(section)
     records, _ = filtered_records(sect, request.GET)
+    audit_record(action=f"{sect.slug}.exported", actor=request.user, request=request,
+                 view=request.GET.urlencode()[:500])
     fields = ["id", *CONTACT_FIELDS, *DETAIL_FIELDS[sect.target], "notes", "lead_id",
               "created_at"]
     paths = ["customer_group__name" if f == "customer_group" else f for f in fields]
@@ -174,6 +177,8 @@ def record_undo(request: HttpRequest, target: str, pk: int) -> HttpResponse:
     record = _record_or_404(target, pk)
     section = SECTIONS_BY_TARGET[target]
     lead = services.undo_conversion(record=record, actor=request.user)
+    audit_record(action="conversion.undone", actor=request.user, request=request,
+                 target=f"{target} #{pk}", lead_id=lead.pk if lead else 0)
     messages.success(request, f"Conversion undone: the {target} record is gone"
                               f"{' and the lead is back in the pipeline' if lead else ''}.")
     return redirect(safe_next_url(request, default=lead.get_absolute_url() if lead

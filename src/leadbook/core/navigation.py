@@ -22,11 +22,10 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Dashboard", "dashboard"),
     NavItem("Leads", "leads:list", also=("leads:detail", "leads:edit", "leads:create"),
             children=(
-                NavItem("Board", "leads:board"),
+                NavItem("Board", "leads:board", also=("leads:board_column",)),
                 NavItem("Import", "transfer:import", role="member",
                         also=("transfer:job", "transfer:mapping", "transfer:review")),
-                NavItem("Duplicates", "leads:duplicates", role="member",
-                        also=("leads:merge",)),
+                NavItem("Duplicates", "leads:duplicates", also=("leads:merge",)),
             )),
     NavItem("Follow-ups", "outreach:follow_ups", count="due_follow_ups"),
     NavItem("Customers", "conversions:list", args=("customers",)),
@@ -34,7 +33,10 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Podcasts", "conversions:list", args=("podcasts",)),
     NavItem("Collabs", "conversions:list", args=("collabs",)),
     NavItem("Settings", "settings", role="admin",
-            also=("settings_list", "user_list", "user_create", "user_edit")),
+            also=("settings_list", "user_list", "user_create", "user_edit",
+                  "capture:forms", "capture:form_create", "capture:form_edit",
+                  "capture:form_embed", "webhooks:list", "webhooks:create",
+                  "webhooks:detail", "webhooks:delivery")),
 )
 
 

@@ -69,7 +69,7 @@ def _settings_context(**extra) -> dict:
 def general(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None, instance=WorkspaceSettings.load())
     if request.method == "POST" and form.is_valid():
-        services.update_workspace_settings(**form.cleaned_data)
+        services.update_workspace_settings(actor=request.user, **form.cleaned_data)
         messages.success(request, "Settings saved.")
         return redirect("settings")
     return render(request, "settings/general.html", _settings_context(form=form,
@@ -100,10 +100,11 @@ def edit_list(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 if obj is None:
                     obj = services.choice_create(editable.model, name=form.cleaned_data["name"],
-                                                 **extra)
+                                                 actor=request.user, **extra)
                     messages.success(request, f"Added “{obj}”.")
                 else:
-                    services.choice_update(obj, name=form.cleaned_data["name"], **extra)
+                    services.choice_update(obj, name=form.cleaned_data["name"],
+                                           actor=request.user, **extra)
                     messages.success(request, f"Saved “{obj}”.")
                 return redirect("settings_list", slug=slug)
             except ValidationError as e:
@@ -132,7 +133,7 @@ def delete_entry(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     editable = _list_or_404(slug)
     obj = get_object_or_404(editable.model, pk=pk)
     try:
-        services.choice_delete(obj)
+        services.choice_delete(obj, actor=request.user)
     except ValidationError as e:
         messages.error(request, e.messages[0])
     else:

@@ -2,16 +2,36 @@
 
 The same parameters drive the table page, its CSV export, `leadbook export_leads` and
 `GET /api/v2/leads`, so a view that can be seen can also be shared, exported and fetched.
+
+Parameters (names are stable: the API and saved links rely on them):
+  search            words in name, contact, company, email, phone, city, Instagram
+  status            status name; repeat or comma-separate for several
+  lead_type         lead type name; several as above
+  source            source name, or `none` for leads without a source; several as above
+  temperature       cold | warm
+  owner             username, or `none` for unassigned; several as above
+  active            true (default) | false | all
+  pending, converted  true | false
+  created_after     YYYY-MM-DD: added on or after this day (workspace time zone)
+  created_before    YYYY-MM-DD: added on or before this day (inclusive, like created_after)
+  stage             the current status's stage: lead | qualified | opportunity | won | lost;
+                    several as above
+  reached           lead | qualified | opportunity | won: leads whose status is at or beyond
+                    this stage, and Lost leads that were there before they were lost (from
+                    the status history): a lead lost after a proposal reached opportunity
+  ordering          a column key, `-` in front for descending
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
+from django.utils import timezone
 
-from .models import Lead, LeadType, Source, Status, Temperature
+from .models import Lead, LeadType, Source, Stage, Status, Temperature
 
 TRUE_WORDS = {"true", "yes", "1", "on", "active"}
 FALSE_WORDS = {"false", "no", "0", "off", "inactive"}
@@ -38,6 +58,30 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 # sort alike. "Never contacted" reads as the oldest outreach, so it leads an ascending sort.
 NULLABLE = {"last_outreach_at": True, "next_follow_up_on": False, "owner__username": False}
 DEFAULT_ORDERING = "name"
+
+# The lifecycle's forward path; Lost is an outcome beside it, not a step on it.
+STAGE_ORDER: tuple[str, ...] = (Stage.LEAD, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON)
+
+
+def stages_from(stage: str) -> list[str]:
+    """`stage` and every stage after it on the lifecycle path."""
+    return list(STAGE_ORDER[STAGE_ORDER.index(stage):])
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the workspace's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def reached_q(stage: str) -> Q:
+    """Leads at or beyond `stage` on the lifecycle path: by their current status, or, for a
+    Lost lead, by the furthest status it had before (the status history keeps a row per
+    save). A lead moved back by hand counts where it is now: the move was a correction."""
+    later = Status.objects.filter(stage__in=stages_from(stage)).values("id")
+    lost = Status.objects.filter(stage=Stage.LOST).values("id")
+    # Correlated, so only Lost leads look up their own history (by the indexed lead id).
+    was_later = Exists(Lead.history.model.objects.filter(id=OuterRef("pk"), status__in=later))
+    return Q(status__in=later) | (Q(status__in=lost) & Q(was_later))
 
 
 def order_by_clause(ordering: str) -> list[OrderBy]:
@@ -77,11 +121,16 @@ class LeadFilter:
     active: bool | None = True
     pending: bool | None = None
     converted: bool | None = None
+    created_after: datetime.date | None = None  # inclusive, workspace time zone
+    created_before: datetime.date | None = None  # inclusive too
+    stages: list[str] = field(default_factory=list)  # the current status's stage
+    reached: str = ""  # at least this stage, now or in the status history
     ordering: str = DEFAULT_ORDERING
     errors: dict[str, str] = field(default_factory=dict)
 
     PARAMS = ("search", "status", "lead_type", "source", "temperature", "owner", "active",
-              "pending", "converted", "ordering")
+              "pending", "converted", "created_after", "created_before", "stage", "reached",
+              "ordering")
 
     @classmethod
     def from_params(cls, params: QueryDict | dict) -> "LeadFilter":
@@ -93,7 +142,8 @@ class LeadFilter:
         view.statuses = _by_names(Status.objects.all(), get_list("status"), "status", view)
         view.lead_types = _by_names(LeadType.objects.all(), get_list("lead_type"), "lead_type",
                                     view)
-        view.sources = _by_names(Source.objects.all(), get_list("source"), "source", view)
+        view.sources = _by_names(Source.objects.all(), get_list("source"), "source", view,
+                                 none_means_blank=True)
         view.owners = _owners(get_list("owner"), view)
 
         temperature = (get_list("temperature") or [""])[-1].strip().lower()
@@ -108,6 +158,26 @@ class LeadFilter:
                     setattr(view, name, parse_bool(raw[-1]))
                 except ValueError as e:
                     view.errors[name] = str(e)
+        for name in ("created_after", "created_before"):
+            raw = (get_list(name) or [""])[-1].strip()
+            if raw:
+                try:
+                    day = datetime.date.fromisoformat(raw)
+                    if not 1 < day.year < 9999:  # the day after must exist, in any zone
+                        raise ValueError(raw)
+                    setattr(view, name, day)
+                except ValueError:
+                    view.errors[name] = f"{name.replace('_', ' ').capitalize()} is a date " \
+                                        "like 2025-03-31."
+        stages = list(dict.fromkeys(s.lower() for s in _split(get_list("stage"))))
+        view.stages = [s for s in stages if s in Stage.values]
+        if len(view.stages) < len(stages):
+            view.errors["stage"] = "Stage is one of: " + ", ".join(Stage.values) + "."
+        reached = (get_list("reached") or [""])[-1].strip().lower()
+        if reached and reached not in STAGE_ORDER:
+            view.errors["reached"] = "Reached is one of: " + ", ".join(STAGE_ORDER) + "."
+        else:
+            view.reached = reached
 
         ordering = (get_list("ordering") or get_list("sort") or [""])[-1].strip()
         if ordering:
@@ -132,7 +202,10 @@ class LeadFilter:
                     leadtype__in=self.lead_types).values("lead_id")
             )
         if self.sources:
-            queryset = queryset.filter(source__in=self.sources)
+            wanted = Q(source__in=[s for s in self.sources if s is not None])
+            if None in self.sources:
+                wanted |= Q(source__isnull=True)
+            queryset = queryset.filter(wanted)
         if self.temperature:
             queryset = queryset.filter(temperature=self.temperature)
         if self.owners:
@@ -148,6 +221,17 @@ class LeadFilter:
             queryset = queryset.filter(next_follow_up_on__isnull=True)
         if self.converted is not None:
             queryset = queryset.filter(converted_at__isnull=not self.converted)
+        if self.created_after:
+            queryset = queryset.filter(created_at__gte=start_of_day(self.created_after))
+        if self.created_before:
+            next_day = self.created_before + datetime.timedelta(days=1)
+            queryset = queryset.filter(created_at__lt=start_of_day(next_day))
+        if self.stages:
+            # A subquery on the small status table rather than a join (see for_table).
+            queryset = queryset.filter(
+                status__in=Status.objects.filter(stage__in=self.stages).values("id"))
+        if self.reached and self.reached != STAGE_ORDER[0]:  # every lead reached the first
+            queryset = queryset.filter(reached_q(self.reached))
         if self.search:
             queryset = queryset.search(self.search)
         return queryset.order_by(*order_by_clause(self.ordering))
@@ -159,7 +243,7 @@ class LeadFilter:
             pairs.append(("search", self.search))
         pairs += [("status", s.name) for s in self.statuses]
         pairs += [("lead_type", t.name) for t in self.lead_types]
-        pairs += [("source", s.name) for s in self.sources]
+        pairs += [("source", s.name if s else "none") for s in self.sources]
         if self.temperature:
             pairs.append(("temperature", self.temperature))
         pairs += [("owner", u.username if u else "none") for u in self.owners]
@@ -169,6 +253,13 @@ class LeadFilter:
             value = getattr(self, name)
             if value is not None:
                 pairs.append((name, "true" if value else "false"))
+        for name in ("created_after", "created_before"):
+            day = getattr(self, name)
+            if day:
+                pairs.append((name, day.isoformat()))
+        pairs += [("stage", stage) for stage in self.stages]
+        if self.reached:
+            pairs.append(("reached", self.reached))
         if self.ordering != DEFAULT_ORDERING:
             pairs.append(("ordering", self.ordering))
         return pairs
@@ -187,7 +278,10 @@ def _split(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _by_names(queryset, names: list[str], param: str, view: LeadFilter) -> list:
+def _by_names(queryset, names: list[str], param: str, view: LeadFilter,
+              none_means_blank: bool = False) -> list:
+    """The named entries; with `none_means_blank`, the word none (unless an entry is called
+    that) stands for "not set" and comes back as None."""
     names = _split(names)
     if not names:
         return []
@@ -195,7 +289,10 @@ def _by_names(queryset, names: list[str], param: str, view: LeadFilter) -> list:
     found, unknown = [], []
     for name in names:
         obj = known.get(name.lower())
-        if obj is None:
+        if obj is None and none_means_blank and name.lower() == "none":
+            if None not in found:
+                found.append(None)
+        elif obj is None:
             unknown.append(name)
         elif obj not in found:
             found.append(obj)

@@ -16,6 +16,8 @@ class LeadForm(forms.ModelForm):
     )
     # The version the editor started from; a save based on an older one is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Ids of the likely duplicates the user has seen and chose to "Save anyway" beside.
+    confirm_duplicates = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Lead

@@ -7,7 +7,7 @@ from typing import Any
 from .models import Lead
 
 # Fields not worth telling a user about when explaining what changed.
-QUIET_FIELDS = {"version"}
+QUIET_FIELDS = {"version", "is_unread"}  # is_unread: a reading flag, not an edit
 LABELS = {"lead_types_label": "Lead types", "is_active": "Active"}
 
 

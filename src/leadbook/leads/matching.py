@@ -226,6 +226,13 @@ def _stored_profile(row: Mapping[str, Any]) -> Profile:
     return Profile(**{field: row[field] for field in KEY_FIELDS}, **_names_part(row, blocks))
 
 
+def profile_of_keyed(lead: Lead) -> Profile:
+    """`profile_of` for a lead whose match keys are up to date (`refresh_derived_fields` has
+    just run, as in the importer): read from those keys, as for a stored lead, rather than
+    computed a second time."""
+    return _stored_profile(vars(lead))
+
+
 def profile_of(candidate: Lead | Mapping[str, Any], *, names: bool = True) -> Profile:
     """Normalise a lead (saved or not) or a mapping of lead fields for matching; without
     `names`, only the exact keys (all that matching without the name part needs).
@@ -421,7 +428,13 @@ def match_rows(rows: Sequence[Mapping[str, Any]], *, fuzzy: bool = True) -> list
     equal scores an existing lead wins over an earlier row, so the importer can skip or
     update it.
     """
-    profiles = [profile_of(row, names=fuzzy) for row in rows]
+    return match_profiles([profile_of(row, names=fuzzy) for row in rows], fuzzy=fuzzy)
+
+
+def match_profiles(profiles: Sequence[Profile], *, fuzzy: bool = True) -> list[RowMatch]:
+    """`match_rows` for rows already made into profiles with `profile_of` (the importer
+    makes them in worker processes, beside the rest of each row's checks)."""
+    profiles = list(profiles)
     in_database = _database_matches(profiles, fuzzy=fuzzy)
     in_batch = _batch_matches(profiles, fuzzy=fuzzy)
     results = []

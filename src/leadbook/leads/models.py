@@ -301,3 +301,148 @@ def build_search_text(lead: Lead) -> str:
         lead.email, lead.phone, normalize.digits(lead.phone), lead.city, lead.instagram,
     ]
     return "\n".join(p.lower() for p in parts if p)
+
+
+# --- Duplicates: dismissed pairs, merges and the cached whole-database scan ------------------
+
+
+class DuplicateDismissal(models.Model):
+    """Two leads someone said are not duplicates: never suggested as such again.
+
+    Stored once per pair, the lower id first."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "other"], name="duplicatedismissal_pair"),
+            models.CheckConstraint(condition=models.Q(lead__lt=models.F("other")),
+                                   name="duplicatedismissal_ordered"),
+        ]
+        indexes = [models.Index(fields=["other"], name="duplicatedismissal_other")]
+
+    def __str__(self) -> str:
+        return f"#{self.lead_id} is not #{self.other_id}"
+
+
+class LeadMerge(models.Model):
+    """Leads merged into a survivor, with all that undoing the merge needs: the survivor's
+    values before and after, and exactly which rows of which tables moved from which lead."""
+
+    survivor = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    merged_lead_ids = models.JSONField(default=list)
+    # The merged leads' names when they were merged, for the timeline.
+    merged_names = models.JSONField(default=list)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    # {"fields": {name: value}, "lead_type_ids": [...]} of the survivor (FKs as ids).
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    # [{"model": "outreach.outreach", "field": "lead", "rows": [[row id, from lead id]...]}]
+    moved = models.JSONField(default=list)
+    # One-per-lead records left with their merged lead because the survivor had one of
+    # that kind: [{"model", "label", "id", "lead_id", "name"}].
+    kept = models.JSONField(default=list)
+    # Ids of the "not a duplicate" pairs the merge carried over to the survivor.
+    added_dismissal_ids = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["survivor", "-merged_at"], name="leadmerge_survivor")]
+
+    def __str__(self) -> str:
+        return f"Merge of {', '.join(self.merged_names)} into #{self.survivor_id}"
+
+    @property
+    def undone(self) -> bool:
+        return self.undone_at is not None
+
+    def merged_labels(self) -> str:
+        """'Corner Cup (#12), Corner Cup Coffee (#40)': the merged leads as they were."""
+        return ", ".join(f"{name} (#{lead_id})" for name, lead_id
+                         in zip(self.merged_names, self.merged_lead_ids, strict=False))
+
+    def moved_summary(self) -> str:
+        """'3 outreach, 1 customer': what moved to the survivor, for people."""
+        from django.apps import apps
+
+        parts = []
+        for entry in self.moved:
+            meta = apps.get_model(entry["model"])._meta
+            count = len(entry["rows"])
+            parts.append(f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}")
+        return ", ".join(parts)
+
+
+class ScanState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Checking"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class DuplicateScan(models.Model):
+    """One check of the whole book for duplicates (a background job) and when it ran; its
+    groups are what the Duplicates page shows until the next check."""
+
+    state = models.CharField(max_length=8, choices=ScanState.choices, default=ScanState.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lead_count = models.PositiveIntegerField(null=True, blank=True)
+    group_count = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(state__in=ScanState.values),
+                                   name="duplicatescan_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Duplicate check {self.requested_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (ScanState.QUEUED, ScanState.RUNNING)
+
+
+class DuplicateScanGroup(models.Model):
+    """A group of likely duplicates found by a scan, in the scan's order (best first).
+
+    Merges and "not a duplicate" answers given since the scan narrow `lead_ids` down from
+    `found_lead_ids`; a group left with fewer than two leads is closed (and reopened by an
+    undo)."""
+
+    scan = models.ForeignKey(DuplicateScan, on_delete=models.CASCADE, related_name="groups")
+    position = models.PositiveIntegerField()
+    found_lead_ids = models.JSONField()
+    lead_ids = models.JSONField()
+    is_open = models.BooleanField(default=True)
+    reason = models.CharField(max_length=12)
+    score = models.FloatField()
+    detail = models.CharField(max_length=500)
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [
+            models.Index(fields=["scan", "is_open", "position"], name="duplicatescangroup_order"),
+            models.Index(fields=["scan", "is_open", "reason", "position"],
+                         name="duplicatescangroup_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.detail} ({len(self.lead_ids)} leads)"

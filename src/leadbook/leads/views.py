@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,12 +12,14 @@ from django.views.decorators.http import require_POST
 
 from leadbook.accounts.models import User
 from leadbook.accounts.permissions import member_required, viewer_required
+from leadbook.audit.services import audit_record
+from leadbook.capture.services import mark_lead_read
 from leadbook.core.forms import add_service_errors
 from leadbook.core.http import safe_next_url
 from leadbook.core.timeline import timeline_for
 from leadbook.transfer.export import export_response
 
-from . import services
+from . import duplicate_views, services
 from .filters import ORDERINGS, LeadFilter
 from .forms import LeadForm
 from .models import Lead, LeadType, Source, Status, Temperature
@@ -29,18 +33,25 @@ COLUMNS = [
 ]
 
 
-def _view_url(pairs: list[tuple[str, str]], **extra) -> str:
+def _view_url(pairs: list[tuple[str, str]], *, url_name: str = "leads:list", **extra) -> str:
     query = urlencode(pairs + list(extra.items()))
-    return reverse("leads:list") + (f"?{query}" if query else "")
+    return reverse(url_name) + (f"?{query}" if query else "")
 
 
-def _chips(view: LeadFilter) -> list[dict]:
-    """One removable chip per active filter, each with the URL of the view without it."""
+def _chip_date(value: str) -> str:
+    day = datetime.date.fromisoformat(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+def _chips(view: LeadFilter, url_name: str = "leads:list") -> list[dict]:
+    """One removable chip per active filter, each with the URL of the view without it
+    (on the page `url_name`: the table, or the board, which shares its filters)."""
     pairs = view.to_params()
     labels = {
         "search": "Search", "status": "Status", "lead_type": "Type", "source": "Source",
         "temperature": "Temp", "owner": "Owner", "active": "Showing", "pending": "Pending",
-        "converted": "Converted",
+        "converted": "Converted", "created_after": "Added from",
+        "created_before": "Added until", "stage": "Stage", "reached": "Reached",
     }
     chips = []
     for i, (key, value) in enumerate(pairs):
@@ -49,12 +60,17 @@ def _chips(view: LeadFilter) -> list[dict]:
         shown = {"active": {"all": "Active and inactive", "false": "Inactive"}.get(value, value),
                  "temperature": value.capitalize(),
                  "pending": "Yes" if value == "true" else "No",
-                 "converted": "Yes" if value == "true" else "No"}.get(key, value)
+                 "converted": "Yes" if value == "true" else "No",
+                 "stage": value.capitalize(), "reached": value.capitalize()}.get(key, value)
+        if key in ("created_after", "created_before"):
+            shown = _chip_date(value)
         if key == "owner" and value == "none":
             shown = "Nobody"
+        if key == "source" and value == "none":
+            shown = "None"
         chips.append({
             "label": labels[key], "value": shown,
-            "remove_url": _view_url(pairs[:i] + pairs[i + 1:]),
+            "remove_url": _view_url(pairs[:i] + pairs[i + 1:], url_name=url_name),
         })
     return chips
 
@@ -112,22 +128,30 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 @viewer_required
 def lead_export(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
+    audit_record(action="leads.exported", actor=request.user, request=request,
+                 view=request.GET.urlencode()[:500])
     return export_response(view.apply(Lead.objects.all()), filename_stem="leads")
 
 
 @viewer_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead.objects.for_table(), pk=pk)
+    lead = Lead.objects.for_table().filter(pk=pk).first()
+    if lead is None:
+        return duplicate_views.merged_lead_redirect(request, pk)  # else 404
+    mark_lead_read(lead=lead)  # a new web lead stops being "new" once someone opens it
     return render(request, "leads/detail.html", {
         "lead": lead,
         "lead_types": lead.lead_types.all(),
         "timeline": timeline_for(lead),
+        "possible_duplicates": duplicate_views.possible_duplicates(lead),
     })
 
 
 def _save_form(request: HttpRequest, form: LeadForm, lead: Lead | None) -> Lead | None:
     """Hand a valid form to the lead services; put their objections back on the form."""
     fields = form.service_fields()
+    if duplicate_views.held_for_duplicates(form, lead):
+        return None
     try:
         if lead is None:
             return services.create_lead(
