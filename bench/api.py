@@ -8,16 +8,22 @@ requests against `leadbook serve` (gunicorn) on loopback, as an API client sees 
 import itertools
 import json
 import urllib.request
+from urllib.parse import quote
+
+from django.test import Client
 
 from bench.common import running_server, time_calls
+from bench.table import sample_email
 
 LISTS = {
     "list: default (50 leads)": "/api/v2/leads",
     "list: status + lead type": "/api/v2/leads?status=Qualified&lead_type=Wholesale",
-    "list: search a name fragment": "/api/v2/leads?search=junip",
     "list: sorted by last outreach": "/api/v2/leads?ordering=-last_outreach",
+    "list: search a name fragment": "/api/v2/leads?search=junip",
+    "list: search an email": None,  # filled in at run time
+    "list: deep page (cursor)": None,
+    "list: deep offset": None,
     "list: 500 leads": "/api/v2/leads?limit=500",
-    "list: deep offset": None,  # filled in at run time
 }
 
 
@@ -35,13 +41,21 @@ def _setup(total: int) -> tuple[str, list[int], dict[str, str]]:
     _, token = create_api_token(user=user, name="Benchmark")
     ids = list(Lead.objects.order_by("?").values_list("pk", flat=True)[:200])
     lists = dict(LISTS)
+    lists["list: search an email"] = f"/api/v2/leads?search={quote(sample_email(total))}"
     lists["list: deep offset"] = f"/api/v2/leads?offset={total // 2}"
+    # A cursor half-way down the default list: the next_cursor of the page at that offset
+    # (the API answers next_cursor since the cursor pagination landed; without, no cursor).
+    response = Client().get(lists["list: deep offset"],
+                            headers={"Authorization": f"Bearer {token}"})
+    next_cursor = response.json().get("next_cursor")
+    if next_cursor:
+        lists["list: deep page (cursor)"] = f"/api/v2/leads?cursor={quote(next_cursor)}"
+    else:
+        del lists["list: deep page (cursor)"]
     return token, ids, lists
 
 
 def run(data_dir: str, total: int, repeat: int) -> dict:
-    from django.test import Client
-
     token, ids, lists = _setup(total)
     auth = {"Authorization": f"Bearer {token}"}
     client = Client()

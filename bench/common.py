@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: a throwaway data directory, timing, a real server."""
+"""Helpers shared by the benchmarks: a throwaway data directory (and PostgreSQL cluster),
+timing, a real server, child processes' time and peak memory."""
 
 import os
 import socket
@@ -69,22 +70,142 @@ def running_server(data_dir: str, workers: int = 2, extra_env: dict | None = Non
          str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # `serve` migrates and checks the search index first: at a million leads on a
+        # busy machine that takes a while.
+        deadline = time.monotonic() + 600
+        while True:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
+                urllib.request.urlopen(base + "/healthz", timeout=2)
                 break
             except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            children = []
+        found += children
+        todo += children
+    return found
+
+
+def timed_child(command: list[str], env: dict | None = None) -> dict:
+    """Run `command` to completion: its wall time, output and memory, read from /proc every
+    50 ms: `peak_rss_mb`, the command's own high-water mark (VmHWM), and `peak_tree_rss_mb`,
+    the most that it and its child processes (an importer's workers) held at once.
+
+    Not getrusage/wait4's ru_maxrss: on Linux it counts the pages the child shared with this
+    (big) benchmark process between fork and exec, so every child would seem to need as
+    much memory as the benchmark itself."""
+    import threading
+
+    started = time.perf_counter()
+    peak = {"own": 0, "tree": 0}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+
+        def watch() -> None:
+            while process.poll() is None:
+                peak["own"] = max(peak["own"], _status_kb(process.pid, "VmHWM"))
+                tree = sum(_status_kb(p, "VmRSS")
+                           for p in [process.pid, *_descendants(process.pid)])
+                peak["tree"] = max(peak["tree"], tree)
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        process.wait()
+        watcher.join()
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode:
+        raise RuntimeError(f"{command} failed ({process.returncode}): {stderr[-2000:]}")
+    return {"seconds": seconds, "peak_rss_mb": round(peak["own"] / 1024, 1),
+            "peak_tree_rss_mb": round(peak["tree"] / 1024, 1), "stdout": stdout}
+
+
 def machine() -> dict:
     import platform
+    import sqlite3
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "platform": platform.platform()}
+    info = {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform(), "sqlite": sqlite3.sqlite_version,
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    try:
+        with open("/proc/meminfo") as f:
+            info["memory_gb"] = round(int(f.readline().split()[1]) / 1024 ** 2, 1)
+    except OSError:
+        pass
+    return info
+
+
+def pg_bin(name: str) -> str:
+    import glob
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise SystemExit(f"PostgreSQL's {name} is missing: apt-get install postgresql")
+    return found[-1]
+
+
+@contextmanager
+def postgres_cluster(settings: dict | None = None):
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (like tests/pg_cluster.py, but with
+    fsync on: the benchmarks write a million rows and should pay what a server pays) and an
+    empty `leadbook` database in it; yields its DATABASE_URL."""
+    import shutil
+
+    import psycopg
+
+    from tests.pg_cluster import _as_cluster_owner
+
+    workdir = tempfile.mkdtemp(prefix="leadbook-bench-pg-")
+    datadir = os.path.join(workdir, "data")
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    port = free_port()
+    pg_ctl = pg_bin("pg_ctl")
+    settings = {"shared_buffers": "512MB", "work_mem": "16MB", "max_wal_size": "4GB",
+                **(settings or {})}
+    options = " ".join([f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir}",
+                        *(f"-c {k}={v}" for k, v in settings.items())])
+    try:
+        subprocess.run(_as_cluster_owner([
+            pg_bin("initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
+            "--encoding=UTF8", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(_as_cluster_owner([
+            pg_ctl, "-D", datadir, "-o", options, "-l", os.path.join(workdir, "log"), "-w",
+            "start"]), check=True, stdout=subprocess.DEVNULL)
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                             autocommit=True) as conn:
+            conn.execute("CREATE DATABASE leadbook")
+        yield f"postgres://postgres@127.0.0.1:{port}/leadbook"
+    finally:
+        subprocess.run(_as_cluster_owner([pg_ctl, "-D", datadir, "-m", "fast", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(workdir, ignore_errors=True)

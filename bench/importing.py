@@ -8,21 +8,22 @@ are invalid, cities and states come in several spellings. Then:
   duplicate detection, writing), timed, with the peak memory of its largest process;
 - the same with --dry-run (the check alone), so the writing time can be told apart;
 - for comparison, a plain sqlite3 `executemany` of the very lead rows the import wrote,
-  into a copy of the database as it was before the import (same indexes), in one
-  transaction: the floor any importer writing those rows to that table stands on.
+  into a copy of the database as it was before the import (same indexes and search
+  triggers), in one transaction: the floor any importer writing those rows to that table
+  stands on. On PostgreSQL: a psycopg executemany of those rows, rolled back.
 """
 
 import csv
 import os
 import random
-import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import timed_child
 
 HEADERS = ["Name", "First Name", "Last Name", "Company", "Position", "Email", "Phone",
            "Instagram", "Website", "Address", "City", "State", "Postal Code", "Country",
@@ -85,15 +86,12 @@ def write_file(path: Path, rows: int, existing_emails: list[str], seed: int = 7)
 
 
 def _import(data_dir: str, path: Path, *extra: str) -> tuple[float, float, str]:
-    """Run import_leads in a child; (seconds, peak MB of its largest process, stdout)."""
-    env = {**os.environ, "LEADBOOK_DATA_DIR": data_dir}
-    started = time.perf_counter()
-    result = subprocess.run(
+    """Run import_leads in a child; (seconds, the peak MB it and its worker processes held
+    together, stdout)."""
+    child = timed_child(
         [sys.executable, "-m", "leadbook.cli", "import_leads", str(path), "--format", "json",
-         "--user", "dana", *extra], env=env, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak_mb, result.stdout
+         "--user", "dana", *extra], env={**os.environ, "LEADBOOK_DATA_DIR": data_dir})
+    return child["seconds"], child["peak_tree_rss_mb"], child["stdout"]
 
 
 def _plain_executemany(database: str, before: str, first_new_id: int) -> dict:
@@ -115,7 +113,32 @@ def _plain_executemany(database: str, before: str, first_new_id: int) -> dict:
     seconds = time.perf_counter() - started
     target.close()
     return {"rows": len(rows), "seconds": round(seconds, 2),
-            "rows_per_second": round(len(rows) / seconds)}
+            "rows_per_second": round(len(rows) / seconds), "how": "sqlite3 executemany"}
+
+
+def _plain_executemany_pg(first_new_id: int) -> dict:
+    """PostgreSQL: a plain psycopg executemany of the lead rows the import wrote, inserted
+    again (new ids) in one transaction that is then rolled back."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
+                         dbname=db["NAME"]) as conn:
+        cursor = conn.execute("SELECT * FROM leads_lead WHERE id >= %s", [first_new_id])
+        columns = [c.name for c in cursor.description if c.name != "id"]
+        keep = [i for i, c in enumerate(cursor.description) if c.name != "id"]
+        rows = [[row[i] for i in keep] for row in cursor.fetchall()]
+        conn.commit()
+        marks = ", ".join(["%s"] * len(columns))
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO leads_lead ({', '.join(columns)}) VALUES ({marks})",
+                            rows)
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    return {"rows": len(rows), "seconds": round(seconds, 2),
+            "rows_per_second": round(len(rows) / seconds), "how": "psycopg executemany"}
 
 
 def run(data_dir: str, total: int, repeat: int) -> dict:
@@ -132,26 +155,32 @@ def run(data_dir: str, total: int, repeat: int) -> dict:
     path = folder / "leads.csv"
     write_file(path, rows, existing)
     file_mb = round(path.stat().st_size / 1e6, 1)
-    database = str(Path(data_dir) / "leadbook.sqlite3")
     first_new_id = (Lead.all_objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    # Closed first: copying the file opens and closes it in this process, which drops this
-    # process's SQLite locks on it (POSIX locks are per process), and the import in the
-    # child would then take this connection for gone and remove the WAL under it.
-    connection.close()
+    sqlite = connection.vendor == "sqlite"
+    database = str(Path(data_dir) / "leadbook.sqlite3")
     before = str(folder / "before.sqlite3")
-    shutil.copy(database, before)
+    if sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Closed first: copying the file opens and closes it in this process, which drops
+        # this process's SQLite locks on it (POSIX locks are per process), and the import in
+        # the child would then take this connection for gone and remove the WAL under it.
+        connection.close()
+        shutil.copy(database, before)
+    connection.close()
 
-    check_seconds, _check_mb, _ = _import(data_dir, path, "--dry-run")
+    check_seconds, check_mb, _ = _import(data_dir, path, "--dry-run")
     seconds, peak_mb, out = _import(data_dir, path)
     report = json.loads(out)
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.execute("PRAGMA quick_check")
-        assert cursor.fetchone()[0] == "ok"
-    connection.close()
-    plain = _plain_executemany(database, before, first_new_id)
+    if sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute("PRAGMA quick_check")
+            assert cursor.fetchone()[0] == "ok"
+        connection.close()
+        plain = _plain_executemany(database, before, first_new_id)
+    else:
+        plain = _plain_executemany_pg(first_new_id)
     shutil.rmtree(folder, ignore_errors=True)
     return {
         "file": {"rows": rows, "columns": len(HEADERS), "mb": file_mb, "leads_before": total},
@@ -160,6 +189,6 @@ def run(data_dir: str, total: int, repeat: int) -> dict:
                    "updated": report["updated"], "skipped": report["skipped"],
                    "invalid": report["invalid"], "duplicates": len(report["duplicates"]),
                    "similar_value_groups": len(report["similar_values"])},
-        "check_only": {"seconds": round(check_seconds, 2)},
+        "check_only": {"seconds": round(check_seconds, 2), "peak_rss_mb": round(check_mb)},
         "plain_executemany_same_rows": plain,
     }

@@ -4,9 +4,13 @@ files (no collectstatic needed)."""
 import os
 import tempfile
 
-os.environ.setdefault("LEADBOOK_DATA_DIR", tempfile.mkdtemp(prefix="leadbook-test-"))
+# A data directory (uploads, import files) per test process: xdist workers inherit the
+# controller's environment, and two workers' "import job 1" must not share files.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker or "LEADBOOK_DATA_DIR" not in os.environ:
+    os.environ["LEADBOOK_DATA_DIR"] = tempfile.mkdtemp(prefix=f"leadbook-test-{_worker or 'main'}-")
 
-from leadbook.settings import *  # noqa: F403
+from leadbook.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405

@@ -248,7 +248,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and envbool("LEADBOOK_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = envint("LEADBOOK_HSTS_SECONDS", 31536000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False
+# Asking browsers to preload HSTS for the domain cannot be taken back quickly: opt in only.
+SECURE_HSTS_PRELOAD = HTTPS and envbool("LEADBOOK_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -257,6 +258,9 @@ if envbool("LEADBOOK_BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 # A TLS-terminating proxy checks HTTPS itself; the redirect is then its job, not ours.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT or not HTTPS else ["security.W008"]
+# Not preloading HSTS is the operator's choice (LEADBOOK_HSTS_PRELOAD), not an oversight.
+if HTTPS and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # Sign-in throttle: failures allowed per username and per address in 15 minutes.
 SIGN_IN_MAX_FAILURES_PER_USER = envint("LEADBOOK_SIGN_IN_MAX_FAILURES", 5)

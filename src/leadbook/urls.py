@@ -40,3 +40,4 @@ urlpatterns = [
 ]
 
 handler403 = "leadbook.core.views.forbidden"
+handler500 = "leadbook.core.views.server_error"

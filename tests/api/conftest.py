@@ -33,6 +33,20 @@ class ApiClient:
         return self.client.generic(method, url, data=data, content_type=content_type,
                                    headers=headers)
 
+    def upload(self, path, files: dict, fields: dict | None = None, **query):
+        """A multipart/form-data POST: `files` {field: (filename, bytes)}, `fields` the
+        form's other fields (lists repeat)."""
+        from urllib.parse import urlencode
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token is not None else {}
+        data = dict(fields or {})
+        for name, (filename, content) in files.items():
+            data[name] = SimpleUploadedFile(filename, content)
+        url = BASE + path + ("?" + urlencode(query, doseq=True) if query else "")
+        return self.client.post(url, data=data, headers=headers)
+
     def get(self, path, **query):
         return self.request("GET", path, **query)
 

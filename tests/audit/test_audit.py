@@ -76,3 +76,33 @@ def test_a_successful_sign_in_clears_the_count(client, member):
         client.post("/accounts/login/", {"username": "sam", "password": "wrong"})
     assert client.post("/accounts/login/", {"username": "sam", "password": PASSWORD}
                        ).status_code == 302
+
+
+def test_token_creation_and_revocation_are_recorded_without_the_key(member, admin):
+    from leadbook.accounts.services import create_api_token, revoke_api_token
+
+    token, raw = create_api_token(user=member, name="Zapier")
+    revoke_api_token(token=token, actor=admin)
+    created, revoked = AuditEntry.objects.order_by("id")
+    assert (created.action, created.actor, created.details["name"]) == (
+        "token.created", member, "Zapier")
+    assert (revoked.action, revoked.actor) == ("token.revoked", admin)
+    assert token.prefix in created.target and "sam" in revoked.target
+    assert raw not in str(created.details) + created.target
+    revoke_api_token(token=token, actor=admin)  # already revoked: nothing more to record
+    assert AuditEntry.objects.count() == 2
+
+
+def test_webhook_changes_are_recorded(admin):
+    from leadbook.webhooks import services as webhooks
+
+    hook = webhooks.create_webhook(actor=admin, url="https://hooks.example.com/in",
+                                   events=["lead.created"])
+    webhooks.update_webhook(webhook=hook, actor=admin, url="https://hooks.example.com/new",
+                            events=["lead.created", "lead.deleted"], description="",
+                            is_active=True)
+    webhooks.rotate_secret(webhook=hook, actor=admin)
+    webhooks.delete_webhook(webhook=hook, actor=admin)
+    assert actions() == ["webhook.created", "webhook.changed", "webhook.secret_rotated",
+                         "webhook.deleted"]
+    assert hook.secret not in str(list(AuditEntry.objects.values_list("details", flat=True)))

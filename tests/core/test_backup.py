@@ -1,14 +1,12 @@
 """`leadbook backup` and `leadbook restore`, round trip, while a real server runs."""
 
-import os
 import subprocess
 import sys
 import urllib.request
-import uuid
 
 import pytest
 
-from tests.core.test_serve import running_server
+from tests.servers import leadbook, running_server, site_env
 
 pytestmark = pytest.mark.server
 
@@ -17,26 +15,9 @@ pytestmark = pytest.mark.server
 def site(tmp_path):
     """A fresh install's environment: SQLite in a data dir, or a new PostgreSQL database
     when the suite runs on PostgreSQL."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(LEADBOOK_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbook.settings")
-    database_url = os.environ.get("DATABASE_URL")
-    if database_url:
-        import psycopg
-
-        name = f"backup_{uuid.uuid4().hex[:8]}"
-        admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = database_url.rsplit("/", 1)[0] + f"/{name}"
+    env = site_env(tmp_path)
     leadbook(env, "migrate", "-v0")
     return env
-
-
-def leadbook(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "leadbook.cli", *args], env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def lead_count(env: dict) -> int:

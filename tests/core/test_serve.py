@@ -1,57 +1,22 @@
 """`leadbook serve` as a new user runs it: a real gunicorn and worker on loopback."""
 
-import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from tests.servers import NoRedirect, free_port, wait_until_up
+
 pytestmark = pytest.mark.server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-@contextlib.contextmanager
-def running_server(env: dict, workers: int = 1):
-    """`leadbook serve` with `env` on a free port; yields the base URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "leadbook.cli", "serve", "--port", str(port), "--workers",
-         str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not answer")
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
 def test_serve_migrates_serves_pages_and_static_files_and_stops_cleanly(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(LEADBOOK_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbook.settings")
     env.pop("DATABASE_URL", None)  # a new user's install: SQLite in the data directory
@@ -60,15 +25,9 @@ def test_serve_migrates_serves_pages_and_static_files_and_stops_cleanly(tmp_path
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                    assert response.read() == b'{"status": "ok"}'
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not answer")
+        wait_until_up(base, process)
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as response:
+            assert response.read() == b'{"status": "ok"}'
         opener = urllib.request.build_opener(NoRedirect)
         with pytest.raises(urllib.error.HTTPError) as redirect:
             opener.open(base + "/")

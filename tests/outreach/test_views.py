@@ -139,3 +139,23 @@ def test_the_digest_lists_each_owners_due_follow_ups(make_lead, member, admin):
     assert "Due today (1):\n- Today Shop" in message.body
     assert "Later Shop" not in message.body
     assert f"/leads/{overdue.pk}/" in message.body
+
+
+def test_follow_ups_come_a_page_at_a_time_with_totals_for_all(member_client, make_lead, member,
+                                                               monkeypatch):
+    from leadbook.outreach import views
+
+    monkeypatch.setattr(views, "FOLLOW_UPS_PER_PAGE", 2)
+    for n in range(3):
+        make_lead(name=f"Late Shop {n}", owner=member)
+    make_lead(name="Today Shop", owner=member)
+    Lead.objects.filter(name__startswith="Late").update(
+        next_follow_up_on=TODAY() - datetime.timedelta(3))
+    Lead.objects.filter(name="Today Shop").update(next_follow_up_on=TODAY())
+    first = member_client.get("/follow-ups/").content.decode()
+    assert "Late Shop 0" in first and "Late Shop 1" in first and "Late Shop 2" not in first
+    assert "Overdue <span class=\"lb-muted\">(3)</span>" in first
+    assert "1–2 of 4" in first
+    second = member_client.get("/follow-ups/?page=2").content.decode()
+    assert "Late Shop 2" in second and "Today Shop" in second
+    assert "Today <span class=\"lb-muted\">(1)</span>" in second

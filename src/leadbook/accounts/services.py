@@ -102,10 +102,11 @@ def hash_api_token(raw: str) -> str:
 
 
 def create_api_token(
-    *, user: User, name: str, expires_at: datetime.datetime | None = None
+    *, user: User, name: str, expires_at: datetime.datetime | None = None,
+    actor: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """Make a token for `user`; returns it with the raw key, which is never stored and can
-    be shown only now."""
+    """Make a token for `user` (by `actor`, the user themself unless said otherwise); returns
+    it with the raw key, which is never stored and can be shown only now."""
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": "Name the token after what will use it."})
@@ -114,8 +115,12 @@ def create_api_token(
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, expires_at=expires_at,
                      prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=hash_api_token(raw))
-    token.full_clean()
-    token.save()
+    with transaction.atomic():
+        token.full_clean()
+        token.save()
+        audit_record(action="token.created", actor=actor or user,
+                     target=f"token {token.prefix}… of {user.username}", name=token.name,
+                     expires_at=expires_at.isoformat() if expires_at else None)
     return token, raw
 
 
@@ -124,6 +129,10 @@ def revoke_api_token(*, token: ApiToken, actor: User) -> ApiToken:
     if token.user_id != actor.pk and not actor.is_admin:
         raise ValidationError("You can only revoke your own tokens.")
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(action="token.revoked", actor=actor,
+                         target=f"token {token.prefix}… of {token.user.username}",
+                         name=token.name)
     return token

@@ -14,7 +14,7 @@ from leadbook.core.forms import add_service_errors
 from . import services
 from .forms import ApiTokenForm
 from .models import ApiToken
-from .permissions import viewer_required
+from .permissions import own_account_required
 
 # The session key holding a token just made, until the profile page has shown it once.
 NEW_TOKEN_KEY = "new_api_token"  # noqa: S105 (a session key, not a secret)
@@ -30,7 +30,7 @@ def token_context(request: HttpRequest, form: ApiTokenForm | None = None) -> dic
 
 
 @require_POST
-@viewer_required
+@own_account_required
 def api_token_create(request: HttpRequest) -> HttpResponse:
     from .views import profile
 
@@ -50,7 +50,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@own_account_required
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.revoke_api_token(token=token, actor=request.user)

@@ -10,7 +10,7 @@ from . import services
 from .forms import SetupForm, UserCreateForm, UserEditForm
 from .middleware import FirstRunMiddleware
 from .models import User
-from .permissions import admin_required, viewer_required
+from .permissions import admin_required, own_account_required
 from .token_views import token_context
 
 
@@ -35,7 +35,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/setup.html", {"form": form})
 
 
-@viewer_required
+@own_account_required
 def profile(request: HttpRequest, token_form=None) -> HttpResponse:
     return render(request, "accounts/profile.html", token_context(request, token_form))
 

@@ -20,7 +20,6 @@ from leadbook.conversions.models import (
     CustomerGroup,
 )
 from leadbook.conversions.sections import SECTIONS_BY_TARGET, filtered_records
-from leadbook.conversions.views import _initial_for as initial_values
 from leadbook.leads.models import Status as LeadStatus
 
 from .auth import require_admin
@@ -193,7 +192,7 @@ def convert_lead(request: HttpRequest, lead_id: LeadId, payload: ConvertIn):
     details are the lead's unless given under `contact`; the lead is marked converted and,
     unless `status` says otherwise, Won. A target the lead's types do not allow is refused
     (422); so is converting into the same target twice (409)."""
-    lead = live_lead(lead_id)
+    lead = live_lead(lead_id, request.user)
     target = payload.target
     data = payload.model_dump(exclude_unset=True, exclude={"target", "status", "contact"})
     overrides = payload.contact.model_dump(exclude_unset=True) if payload.contact else {}
@@ -201,7 +200,7 @@ def convert_lead(request: HttpRequest, lead_id: LeadId, payload: ConvertIn):
     status = cast(LeadStatus | None, names.one(
         LeadStatus.objects.all(), payload.status, "status", "status")
         if payload.status is not None else None)
-    initial = initial_values(lead, target)
+    initial = services.conversion_initial_values(lead, target)
     contact = {name: overrides.get(name, initial[name]) for name in CONTACT_FIELDS}
     details = {name: data.get(name, initial.get(name, default))
                for name, (_, default, _) in DETAILS[target].items()}

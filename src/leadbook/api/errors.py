@@ -11,14 +11,21 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
+from leadbook.core.faults import RETRY_AFTER_SECONDS, unavailable_message
 from leadbook.leads.services import LeadConflict
 
 logger = logging.getLogger("django.request")
@@ -74,7 +81,8 @@ class AlreadyConvertedErrorOut(BaseModel):
 
 # What each status means, as the OpenAPI schema describes it.
 DESCRIPTIONS = {
-    400: "The body is not valid JSON.",
+    400: "The body cannot be read: not valid JSON (or, for a file upload, not valid "
+         "multipart/form-data).",
     401: "No API token, or one that is unknown, revoked or expired.",
     403: "The token's user may not do this (a viewer's token only reads; some actions "
          "are for admins).",
@@ -218,6 +226,9 @@ def from_ninja_validation_error(exc: NinjaValidationError) -> Unprocessable:
         # Bodies are read into one parameter (`payload`); people know the fields only.
         if location == "body" and path and path[0] == "payload":
             path = path[1:]
+        # Query parameters read into one schema (`filters`, `query`) name it for list items.
+        if location == "query" and len(path) > 1 and path[0] in QUERY_SCHEMA_PARAMS:
+            path = path[1:]
         # A discriminated union reports the branch it tried ("retailer"): not a field.
         path = [p for p in path if not p.startswith("function-") and p not in UNION_TAGS]
         field = ".".join(path) or None
@@ -226,6 +237,7 @@ def from_ninja_validation_error(exc: NinjaValidationError) -> Unprocessable:
 
 
 UNION_TAGS = {"customer", "retailer", "podcast", "collab"}
+QUERY_SCHEMA_PARAMS = {"filters", "query"}
 
 
 # --- Handlers ---------------------------------------------------------------------------------
@@ -274,11 +286,29 @@ def install(api: NinjaAPI) -> None:
         error.status = 413
         return respond(api, request, error)
 
+    def too_many_parts(request: HttpRequest, exc: Exception) -> HttpResponse:
+        error = ApiError("The body has too many fields or files: send one file, and the "
+                         "options once each.")
+        error.status = 413
+        return respond(api, request, error)
+
+    def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return respond(api, request, ApiError(
+            f"The body is not valid multipart/form-data: {exc}."))
+
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Logged like any crash (and mailed to admins where that is set up); the client
-        # gets JSON without internals.
-        logger.error("Internal Server Error: %s", request.path, exc_info=exc,
-                     extra={"status_code": 500, "request": request})
+        # gets JSON without internals. A database outage or a full disk is a 503 that says
+        # so (core.faults).
+        unavailable = unavailable_message(exc)
+        status = 503 if unavailable else 500
+        logger.error("%s: %s", "Service Unavailable" if unavailable else "Internal Server Error",
+                     request.path, exc_info=exc, extra={"status_code": status,
+                                                        "request": request})
+        if unavailable:
+            response = api.create_response(request, {"detail": unavailable}, status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return api.create_response(
             request, {"detail": "Something went wrong on our side. It has been logged."},
             status=500)
@@ -292,6 +322,9 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(DjangoValidationError, django_validation_error)
     api.add_exception_handler(LeadConflict, lead_conflict)
     api.add_exception_handler(RequestDataTooBig, too_big)
+    api.add_exception_handler(TooManyFieldsSent, too_many_parts)
+    api.add_exception_handler(TooManyFilesSent, too_many_parts)
+    api.add_exception_handler(MultiPartParserError, bad_multipart)
 
 
 def stale_version(conflict: LeadConflict) -> PreconditionFailed:

@@ -1,6 +1,7 @@
 """/api/v2/leads: the lead book, through the same services as the pages."""
 
 import datetime
+import re
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
@@ -8,15 +9,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from leadbook.accounts.models import User
 from leadbook.leads import history, services
-from leadbook.leads.filters import ORDERINGS, LeadFilter
+from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
-from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source
+from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Stage
 from leadbook.leads.models import Status as LeadStatus
 
+from . import cursor
 from .errors import (
     Conflict,
     DuplicatesErrorOut,
@@ -37,7 +39,7 @@ from .openapi import (
     responses,
     with_headers,
 )
-from .schemas import MAX_NAMES, MAX_NOTES, InputSchema, PageQuery, actor, id_path, page
+from .schemas import MAX_NAMES, MAX_NOTES, InputSchema, PageQuery, actor, id_path
 
 router = Router(tags=["Leads"])
 
@@ -45,6 +47,18 @@ LeadId = Annotated[int, id_path("The lead's id.")]
 Temperature = Literal["cold", "warm"]
 TriState = Literal["true", "false", "all"]
 Ordering: Any = Literal[tuple([*ORDERINGS, *(f"-{key}" for key in ORDERINGS)])]  # type: ignore[valid-type]
+def _iso_day(value: Any) -> Any:
+    """Days are written YYYY-MM-DD (not numbers, which pydantic would read as timestamps)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("Give a date like 2025-03-31.")
+    if not isinstance(value, str | datetime.date):
+        raise ValueError("Give a date like 2025-03-31.")
+    return value
+
+
+Day = Annotated[datetime.date, BeforeValidator(_iso_day)]
+StageName: Any = Literal[tuple(Stage.values)]  # type: ignore[valid-type]
+ReachedStage: Any = Literal[tuple(stage.value for stage in STAGE_ORDER)]  # type: ignore[valid-type]
 MAX_FOLLOWERS = 2_147_483_647  # the database column's limit
 
 # Each text field's longest value, as the database keeps it.
@@ -93,6 +107,12 @@ class LeadOut(BaseModel):
 class LeadPage(BaseModel):
     items: list[LeadOut]
     count: int = Field(description="How many leads match, over all pages.")
+
+
+class LeadListPage(LeadPage):
+    next_cursor: str | None = Field(
+        description="Send it as `cursor` (with the same filters and ordering) for the next "
+                    "page; null on the last page.")
 
 
 # The lead columns a lead's JSON is made from; names come from small lookup tables.
@@ -239,14 +259,32 @@ class LeadListQuery(PageQuery):
     status: list[NameStr] = Field([], max_length=MAX_NAMES,
                                   description="Status names; repeat or separate with commas.")
     lead_type: list[NameStr] = Field([], max_length=MAX_NAMES, description="Lead type names.")
-    source: list[NameStr] = Field([], max_length=MAX_NAMES, description="Source names.")
+    source: list[NameStr] = Field([], max_length=MAX_NAMES,
+                                  description="Source names; `none` for leads without a "
+                                              "source.")
     owner: list[NameStr] = Field([], max_length=MAX_NAMES,
                                  description="Usernames; `none` for leads nobody owns.")
     temperature: Temperature | None = None
     active: TriState = Field("true", description="Active leads (default), inactive, or all.")
     pending: TriState = Field("all", description="With a pending follow-up, without, or all.")
     converted: TriState = "all"
+    created_after: Day | None = Field(
+        None, description="Added on or after this day (YYYY-MM-DD, the workspace's time "
+                          "zone).")
+    created_before: Day | None = Field(
+        None, description="Added on or before this day (inclusive).")
+    stage: list[StageName] = Field(
+        [], max_length=MAX_NAMES, description="The current status's stage; repeat for several.")
+    reached: ReachedStage | None = Field(
+        None, description="Leads whose status is at or beyond this stage of the lifecycle "
+                          "(lead → qualified → opportunity → won), and Lost leads that got "
+                          "there before they were lost.")
     ordering: Ordering = Field("name", description="A column; `-` in front sorts descending.")
+    cursor: str | None = Field(
+        None, max_length=2000,
+        description="Where to go on from: the `next_cursor` of the previous page, with the "
+                    "same filters and ordering. Deep pages cost no more than the first "
+                    "(unlike `offset`). Not with `offset`.")
 
 
 # --- Turning a request into service arguments ---------------------------------------------------
@@ -297,9 +335,10 @@ def expected_version(if_match: str | None, lead: Lead) -> int | None:
     return max(versions) if versions else 0
 
 
-def live_lead(lead_id: int) -> Lead:
-    """One lead of the book (not in the trash, not merged)."""
-    return Lead.objects.get(pk=lead_id)
+def live_lead(lead_id: int, user: User | None = None) -> Lead:
+    """One lead of the book (not in the trash, not merged), among those `user` may see."""
+    leads = Lead.objects.visible_to(user) if user is not None else Lead.objects
+    return leads.get(pk=lead_id)
 
 
 def _save(request: HttpRequest, lead: Lead, data: dict[str, Any],
@@ -329,17 +368,34 @@ IF_MATCH = Header(None, alias="If-Match", max_length=200,
 # --- Operations -------------------------------------------------------------------------------
 
 
-@router.get("/leads", response=responses({200: LeadPage}, *QUERY), summary="List leads")
+@router.get("/leads", response=responses({200: LeadListPage}, *QUERY), summary="List leads")
 def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
     """The leads table's view: the same filters, search and ordering as /leads/ in the app.
-    Only active leads unless `active` says otherwise."""
-    params = filters.model_dump(exclude={"limit", "offset"})
+    Only active leads unless `active` says otherwise.
+
+    Page with `limit` and `offset`, or, for long lists, with `cursor`: every page answers
+    a `next_cursor`; send it back (with the same filters and ordering) for the next page,
+    until it is null. A cursor page costs the same however deep it is."""
+    if filters.cursor and filters.offset:
+        raise Unprocessable.field("offset", "Send either cursor or offset, not both.",
+                                  location="query")
+    params = filters.model_dump(exclude={"limit", "offset", "cursor"})
     params = {k: v for k, v in params.items() if v not in ("", None, [])}
     view = LeadFilter.from_params(params)
     if view.errors:
         raise Unprocessable([field_error(param, message, location="query")
                              for param, message in view.errors.items()])
-    return page(view.apply(Lead.objects.all()), filters, many=leads_json)
+    leads = view.apply(Lead.objects.visible_to(request.user))
+    start, wanted = filters.offset, filters.limit + 1  # one more: is there a next page?
+    rows: list[dict[str, Any]] = []
+    for part in cursor.parts_after(leads, view.ordering, filters.cursor):
+        rows += leads_json(part[start:start + wanted - len(rows)])
+        if len(rows) >= wanted:
+            break
+    more = len(rows) > filters.limit
+    items = rows[:filters.limit]
+    return {"items": items, "count": leads.count(),
+            "next_cursor": cursor.make_cursor(view.ordering, items[-1]["id"]) if more else None}
 
 
 @router.post("/leads", response=responses(
@@ -369,7 +425,7 @@ def create_lead(request: HttpRequest, response: HttpResponse, payload: LeadWrite
 @router.get("/leads/{lead_id}", response=responses({200: LeadOut}, *ONE),
             openapi_extra=with_headers(_200={"ETag": ETAG}), summary="Get a lead")
 def get_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId):
-    data = lead_json(lead_id)
+    data = lead_json(live_lead(lead_id, request.user).pk)
     response["ETag"] = etag(data)
     return data
 
@@ -380,7 +436,7 @@ def get_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId):
 def replace_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId,
                  payload: LeadWrite, if_match: str = IF_MATCH):
     """Every field is set: those left out take their defaults (see PATCH to change some)."""
-    data = _save(request, live_lead(lead_id), payload.model_dump(), if_match)
+    data = _save(request, live_lead(lead_id, request.user), payload.model_dump(), if_match)
     response["ETag"] = etag(data)
     return data
 
@@ -390,8 +446,8 @@ def replace_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId,
     openapi_extra=with_headers(_200={"ETag": ETAG}), summary="Change some fields of a lead")
 def update_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId,
                 payload: LeadPatch, if_match: str = IF_MATCH):
-    data = _save(request, live_lead(lead_id), payload.model_dump(exclude_unset=True),
-                 if_match)
+    data = _save(request, live_lead(lead_id, request.user),
+                 payload.model_dump(exclude_unset=True), if_match)
     response["ETag"] = etag(data)
     return data
 
@@ -400,5 +456,5 @@ def update_lead(request: HttpRequest, response: HttpResponse, lead_id: LeadId,
                summary="Delete a lead (to the trash)")
 def delete_lead(request: HttpRequest, lead_id: LeadId):
     """The lead goes to the trash, out of every list; it can be restored in the app."""
-    services.delete_lead(lead=live_lead(lead_id), actor=actor(request))
+    services.delete_lead(lead=live_lead(lead_id, request.user), actor=actor(request))
     return Status(204, None)

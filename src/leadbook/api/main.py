@@ -4,7 +4,7 @@ from typing import Any
 
 from ninja import NinjaAPI, Swagger
 
-from . import choices, conversions, errors, leads, outreach
+from . import choices, conversions, errors, imports, leads, merges, outreach
 from .auth import TokenAuth
 from .openapi import describe
 from .parser import JsonParser
@@ -21,6 +21,16 @@ are listed at `/statuses`, `/sources`, `/lead-types`, `/outreach-kinds`, `/custo
 
 **Lists** answer `{"items": [...], "count": N}` and take `limit` (1–500, default 50) and
 `offset`.
+
+**Cursor paging** (`GET /leads`): each page also answers `next_cursor`; send it back as
+`cursor` with the same filters and ordering for the next page, until it is null. Cursor
+pages cost the same however deep they go (an `offset` makes the database step over every
+skipped lead). A cursor is opaque and signed: an altered one, or one from another ordering,
+is a 422.
+
+**Bulk upload**: `POST /imports` takes a CSV or Excel file as `multipart/form-data` and
+answers 202 with a job to follow at `GET /imports/{id}` until `progress.busy` is false; its
+`report` lists what was created, updated, skipped and why rows failed.
 
 **Concurrency**: `GET /leads/{id}` returns an `ETag`; send it back as `If-Match` with `PUT` or
 `PATCH` and the change is refused with 412 (and nothing written) when someone changed the lead
@@ -50,6 +60,8 @@ api = LeadbookAPI(
 )
 errors.install(api)
 api.add_router("", leads.router)
+api.add_router("", merges.router)
 api.add_router("", outreach.router)
 api.add_router("", conversions.router)
+api.add_router("", imports.router)
 api.add_router("", choices.router)

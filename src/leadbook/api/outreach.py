@@ -102,17 +102,18 @@ def _kind(name: str) -> OutreachKind:
     return kind  # type: ignore[return-value]
 
 
-def live_outreach(outreach_id: int) -> Outreach:
-    """An outreach entry of a lead that is in the book (not in the trash, not merged)."""
+def live_outreach(outreach_id: int, user) -> Outreach:
+    """An outreach entry of a lead that is in the book (not in the trash, not merged) and
+    that `user` may see."""
     return Outreach.objects.select_related("kind", "by", "lead").get(
-        pk=outreach_id, lead__in=Lead.objects.all())
+        pk=outreach_id, lead__in=Lead.objects.visible_to(user))
 
 
 @router.get("/leads/{lead_id}/outreach", response=responses({200: OutreachPage}, *ONE),
             summary="List a lead's outreach")
 def list_outreach(request: HttpRequest, lead_id: LeadId, query: Query[PageQuery]):
     """Latest first."""
-    lead = live_lead(lead_id)
+    lead = live_lead(lead_id, request.user)
     entries = Outreach.objects.filter(lead=lead).select_related("kind", "by").latest_first()
     return page(entries, query, outreach_json)
 
@@ -121,17 +122,17 @@ def list_outreach(request: HttpRequest, lead_id: LeadId, query: Query[PageQuery]
              summary="Log outreach")
 def log_outreach(request: HttpRequest, lead_id: LeadId, payload: OutreachIn):
     """Updates the lead's last outreach and pending follow-up, like logging it in the app."""
-    lead = live_lead(lead_id)
+    lead = live_lead(lead_id, request.user)
     outreach = services.log_outreach(
         lead=lead, actor=actor(request), kind=_kind(payload.kind), notes=payload.notes,
         happened_at=payload.happened_at, follow_up_on=payload.follow_up_on)
-    return Status(201, outreach_json(live_outreach(outreach.pk)))
+    return Status(201, outreach_json(live_outreach(outreach.pk, request.user)))
 
 
 @router.patch("/outreach/{outreach_id}", response=responses({200: OutreachOut}, *WRITE_ONE),
               summary="Change an outreach entry")
 def update_outreach(request: HttpRequest, outreach_id: OutreachId, payload: OutreachPatch):
-    outreach = live_outreach(outreach_id)
+    outreach = live_outreach(outreach_id, request.user)
     changes = payload.model_dump(exclude_unset=True)
     services.update_outreach(
         outreach=outreach, actor=actor(request),
@@ -140,13 +141,13 @@ def update_outreach(request: HttpRequest, outreach_id: OutreachId, payload: Outr
         happened_at=changes.get("happened_at", outreach.happened_at),
         follow_up_on=changes.get("follow_up_on", outreach.follow_up_on),
     )
-    return outreach_json(live_outreach(outreach.pk))
+    return outreach_json(live_outreach(outreach.pk, request.user))
 
 
 @router.delete("/outreach/{outreach_id}", response=responses({204: None}, *DELETE_ONE),
                summary="Delete an outreach entry")
 def delete_outreach(request: HttpRequest, outreach_id: OutreachId):
-    services.delete_outreach(outreach=live_outreach(outreach_id), actor=actor(request))
+    services.delete_outreach(outreach=live_outreach(outreach_id, request.user), actor=actor(request))
     return Status(204, None)
 
 
@@ -163,7 +164,7 @@ class FollowUpQuery(PageQuery):
 def list_followups(request: HttpRequest, query: Query[FollowUpQuery]):
     """Active leads whose follow-up is due, the most overdue first."""
     today = timezone.localdate()
-    leads = Lead.objects.active()
+    leads = Lead.objects.visible_to(request.user).active()
     leads = leads.overdue(today) if query.due == "overdue" else leads.due_by(today)
     if query.owner is not None:
         if query.owner.strip().lower() == "none":

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from leadbook.accounts.models import User
-from leadbook.accounts.permissions import admin_required, viewer_required
+from leadbook.accounts.permissions import admin_required, own_account_required
 from leadbook.core.forms import add_service_errors
 
 from . import embed, services
@@ -113,7 +113,7 @@ def form_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@viewer_required
+@own_account_required
 def notification_switch(request: HttpRequest) -> HttpResponse:
     """A user turns their own new-web-lead emails on or off (on the profile page)."""
     form = NotificationsForm(request.POST)

@@ -48,6 +48,20 @@ def contact_from_lead(lead: Lead) -> dict[str, Any]:
     return {field: getattr(lead, field) for field in CONTACT_FIELDS}
 
 
+def conversion_initial_values(lead: Lead, target: str) -> dict[str, Any]:
+    """What converting `lead` into `target` starts from: the lead's contact details, plus
+    the target's own fields the lead already knows (a collab's type and followers, a
+    retailer's kind from the lead types)."""
+    initial = contact_from_lead(lead)
+    if target == "collab":
+        initial.update(collab_type=lead.collab_type, starting_followers=lead.followers)
+    if target == "retailer":
+        names = {t.name.lower() for t in lead.lead_types.all()}
+        initial["kind"] = "consignment" if "consignment" in names and \
+            "wholesale" not in names else "wholesale"
+    return initial
+
+
 def won_status() -> Status | None:
     return Status.objects.filter(stage=Stage.WON).first()
 

@@ -20,21 +20,10 @@ from .models import CONTACT_FIELDS, RECORD_MODELS
 from .sections import SECTIONS, SECTIONS_BY_TARGET, Section, filtered_records
 
 
-def _initial_for(lead: Lead, target: str) -> dict:
-    initial = services.contact_from_lead(lead)
-    if target == "collab":
-        initial.update(collab_type=lead.collab_type, starting_followers=lead.followers)
-    if target == "retailer":
-        names = {t.name.lower() for t in lead.lead_types.all()}
-        initial["kind"] = "consignment" if "consignment" in names and \
-            "wholesale" not in names else "wholesale"
-    return initial
-
-
 @member_required
 def convert(request: HttpRequest, pk: int) -> HttpResponse:
     """Review the lead's details and the target's own fields, then convert."""
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     done = services.existing_records(lead)
     targets = [t for t in services.allowed_targets(lead) if t not in done]
     if not targets:
@@ -51,7 +40,7 @@ def convert(request: HttpRequest, pk: int) -> HttpResponse:
     choice = ConvertChoiceForm(data or typed, targets=targets, initial={
         "target": target, "status": won.pk if won else lead.status_id})
     RecordForm = record_form_class(target)
-    form = RecordForm(data, initial={**_initial_for(lead, target), **(
+    form = RecordForm(data, initial={**services.conversion_initial_values(lead, target), **(
         {k: v for k, v in typed.items() if k in CONTACT_FIELDS} if typed else {})})
     if data is not None and choice.is_valid() and form.is_valid():
         try:

@@ -20,6 +20,12 @@ class WorkspaceSettings(models.Model):
         help_text="Logging the first outreach of a lead in the first status (New) moves it to "
                   "the next status of the Lead stage (Contacted).",
     )
+    members_see_own_leads_only = models.BooleanField(
+        default=False,
+        help_text="A member sees and works on only the leads they own (in the table, on the "
+                  "board, the dashboard, follow-ups, exports and the API). Admins and viewers "
+                  "see every lead.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

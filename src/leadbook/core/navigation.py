@@ -26,6 +26,7 @@ NAVIGATION: tuple[NavItem, ...] = (
                 NavItem("Import", "transfer:import", role="member",
                         also=("transfer:job", "transfer:mapping", "transfer:review")),
                 NavItem("Duplicates", "leads:duplicates", also=("leads:merge",)),
+                NavItem("Trash", "leads:trash", role="member"),
             )),
     NavItem("Follow-ups", "outreach:follow_ups", count="due_follow_ups"),
     NavItem("Customers", "conversions:list", args=("customers",)),

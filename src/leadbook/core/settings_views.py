@@ -54,10 +54,12 @@ EDITABLE_LISTS = {
 class WorkspaceForm(forms.ModelForm):
     class Meta:
         model = WorkspaceSettings
-        fields = ["contact_requirement", "first_outreach_moves_to_contacted"]
+        fields = ["contact_requirement", "first_outreach_moves_to_contacted",
+                  "members_see_own_leads_only"]
         labels = {"contact_requirement": "A lead needs",
                   "first_outreach_moves_to_contacted": "First outreach moves a New lead to "
-                                                       "Contacted"}
+                                                       "Contacted",
+                  "members_see_own_leads_only": "Members see only the leads they own"}
         widgets = {"contact_requirement": forms.RadioSelect}
 
 

@@ -46,9 +46,9 @@ def _columns(view: LeadFilter) -> list[Status]:
     return list(statuses)
 
 
-def _counts(view: LeadFilter, only: set[int] | None = None) -> dict[int, int]:
+def _counts(view: LeadFilter, user: User, only: set[int] | None = None) -> dict[int, int]:
     """Leads in the view per status id (of the statuses `only`, if given): one query."""
-    leads = view.apply(Lead.objects.all()).order_by()
+    leads = view.apply(Lead.objects.visible_to(user)).order_by()
     if only is not None:
         leads = leads.filter(status__in=only)
     return dict(leads.values_list("status_id").annotate(n=Count("id")))
@@ -56,7 +56,7 @@ def _counts(view: LeadFilter, only: set[int] | None = None) -> dict[int, int]:
 
 def _board_context(request: HttpRequest, view: LeadFilter) -> dict:
     columns = _columns(view)
-    counts = _counts(view)
+    counts = _counts(view, request.user)
     query = _view_query(view)
     return {
         "view": view,
@@ -90,8 +90,8 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/board.html", context)
 
 
-def _column_leads(view: LeadFilter, status: Status) -> QuerySet[Lead]:
-    return view.apply(Lead.objects.for_table()).filter(status=status)
+def _column_leads(view: LeadFilter, status: Status, user: User) -> QuerySet[Lead]:
+    return view.apply(Lead.objects.visible_to(user).for_table()).filter(status=status)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -110,7 +110,7 @@ def board_column(request: HttpRequest, status_id: int) -> HttpResponse:
     page = _page_number(request)
     start = (page - 1) * CARDS_PER_PAGE
     # One more than a page tells whether there is a next page, without counting them all.
-    found = list(_column_leads(view, status)[start:start + CARDS_PER_PAGE + 1])
+    found = list(_column_leads(view, status, request.user)[start:start + CARDS_PER_PAGE + 1])
     query = _view_query(view)
     column_url = reverse("leads:board_column", args=[status.pk])
     context = {
@@ -140,7 +140,7 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a card: set the lead's status. The card says which version of the lead it
     showed; if someone changed the status since, the move is refused with a message and the
     card comes back showing where the lead is now."""
-    lead = get_object_or_404(Lead.objects.all(), pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     try:
         status = Status.objects.get(pk=int(request.POST.get("status", "")))
         version = int(request.POST.get("version", ""))
@@ -162,7 +162,7 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(safe_next_url(request, default=reverse("leads:board")))
 
     view = LeadFilter.from_params(QueryDict(request.POST.get("view", "")))
-    counts = _counts(view, only=touched)
+    counts = _counts(view, request.user, only=touched)
     card = Lead.objects.for_table().get(pk=lead.pk)
     query = _view_query(view)
     return render(request, "dashboard/_board_moved.html", {

@@ -8,6 +8,20 @@ def _load_defaults(**kwargs) -> None:
     ensure_defaults()
 
 
+def _repair_search_index(using: str = "default", **kwargs) -> None:
+    """SQLite drops the search triggers whenever a migration rebuilds the leads table:
+    put them back (and refill the index) once the search index's migration is applied."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from .search import INDEX_MIGRATION, ensure_search_index
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and \
+            INDEX_MIGRATION in MigrationRecorder(connection).applied_migrations():
+        ensure_search_index(connection)
+
+
 class LeadsConfig(AppConfig):
     name = "leadbook.leads"
     label = "leads"
@@ -17,3 +31,4 @@ class LeadsConfig(AppConfig):
         from . import timeline  # noqa: F401  (registers the timeline entries)
 
         post_migrate.connect(_load_defaults, sender=self)
+        post_migrate.connect(_repair_search_index, sender=self)

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
+from django.db.models.expressions import Col
 from django.db.models.functions import Lower
+from django.db.models.lookups import IsNull
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -40,7 +42,9 @@ FALSE_WORDS = {"false", "no", "0", "off", "inactive"}
 # column name in the URL → how to order (ascending). Descending reverses each part.
 ORDERINGS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
-    "status": ("status__position",),
+    # The status's id after its position: with it, walking the (small) status table in
+    # (position, id) order and each status's leads by id gives the whole order from indexes.
+    "status": ("status__position", "status__id"),
     "temperature": ("temperature",),
     "lead_types": ("lead_types_label",),
     "contact": ("first_name", "last_name"),
@@ -84,17 +88,37 @@ def reached_q(stage: str) -> Q:
     return Q(status__in=later) | (Q(status__in=lost) & Q(was_later))
 
 
+class JoinedPk(F):
+    """The primary key of the row a relation joins, read from the joined table.
+
+    `F("status__id")` reads the lead's own `status_id` instead (Django trims the join), the
+    same value, but SQLite only sees the order as served by the status table's
+    (position, id) index when the column comes from that table."""
+
+    def __init__(self, relation: str, joined_field: str):
+        super().__init__(f"{relation}__{joined_field}")
+
+    def resolve_expression(self, *args, **kwargs):
+        col = super().resolve_expression(*args, **kwargs)
+        return Col(col.alias, col.target.model._meta.pk)
+
+
 def order_by_clause(ordering: str) -> list[OrderBy]:
+    """ORDER BY for a table ordering, in the order of the leads table's indexes.
+
+    Where empty values go is said with an explicit `column IS NULL` key rather than NULLS
+    FIRST/LAST: both databases then sort alike, and SQLite, which ignores its indexes for a
+    NULLS modifier, walks the (is_active, column IS NULL, column, id) index instead of
+    sorting every row."""
     descending = ordering.startswith("-")
-    clause = []
+    clause: list[OrderBy] = []
     for expr in (*ORDERINGS[ordering.lstrip("-")], "id"):
-        if expr not in NULLABLE:
-            # Plain order on NOT NULL columns, so the (is_active, column, id) index serves it.
-            clause.append(F(expr).desc() if descending else F(expr).asc())
-            continue
-        empty_first = NULLABLE[expr] != descending
-        nulls = {"nulls_first": True} if empty_first else {"nulls_last": True}
-        clause.append(F(expr).desc(**nulls) if descending else F(expr).asc(**nulls))
+        column: F = JoinedPk("status", "position") if expr == "status__id" else F(expr)
+        if expr in NULLABLE:
+            is_empty = IsNull(F(expr), True)
+            empty_first = NULLABLE[expr] != descending
+            clause.append(is_empty.desc() if empty_first else is_empty.asc())
+        clause.append(column.desc() if descending else column.asc())
     return clause
 
 
@@ -196,11 +220,13 @@ class LeadFilter:
             queryset = queryset.filter(status__in=self.statuses)
         if self.lead_types:
             # One EXISTS per lead rather than a join, so a lead with two matching types
-            # is listed once and counting stays cheap.
-            queryset = queryset.filter(
-                pk__in=Lead.lead_types.through.objects.filter(
-                    leadtype__in=self.lead_types).values("lead_id")
-            )
+            # is listed once and counting stays cheap. Correlated, so each lead probes the
+            # (lead, type) unique index and the sort and filter indexes still drive the
+            # query (an `id IN (...)` made SQLite fetch every lead of the type and sort).
+            queryset = queryset.filter(Exists(
+                Lead.lead_types.through.objects.filter(
+                    lead_id=OuterRef("pk"), leadtype__in=self.lead_types)
+            ))
         if self.sources:
             wanted = Q(source__in=[s for s in self.sources if s is not None])
             if None in self.sources:

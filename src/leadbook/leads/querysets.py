@@ -1,12 +1,7 @@
 import datetime
-import re
 
 from django.db import models
 from django.utils import timezone
-
-from . import normalize
-
-PHONE_LIKE_RE = re.compile(r"^[\d\s().+\-]+$")
 
 
 class LeadQuerySet(models.QuerySet):
@@ -22,13 +17,11 @@ class LeadQuerySet(models.QuerySet):
         """Leads whose name, contact, company, email, phone, city or Instagram contain `query`.
 
         A query that looks like a phone number also matches however the number was typed.
+        Indexed on both databases: see leads/search.py.
         """
-        query = " ".join(query.split()).lower()
-        if not query:
-            return self
-        if PHONE_LIKE_RE.match(query) and len(normalize.digits(query)) >= 4:
-            query = normalize.digits(query)
-        return self.filter(search_text__contains=query)
+        from .search import search_leads
+
+        return search_leads(self, query)
 
     def pending(self):
         return self.filter(next_follow_up_on__isnull=False)
@@ -41,6 +34,17 @@ class LeadQuerySet(models.QuerySet):
 
     def without_outreach(self):
         return self.filter(last_outreach_at__isnull=True)
+
+    def visible_to(self, user):
+        """The leads `user` may see and act on: every lead, except that with the workspace
+        setting "members see only the leads they own" a member sees only their own."""
+        from leadbook.accounts.models import Role
+        from leadbook.core.models import WorkspaceSettings
+
+        if getattr(user, "role", None) == Role.MEMBER \
+                and WorkspaceSettings.load().members_see_own_leads_only:
+            return self.filter(owner=user)
+        return self
 
     def for_table(self):
         """What a row of the leads table shows. Status, source and owner come from small

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadbook.accounts.models import User
+from leadbook.audit.services import audit_record
 from leadbook.core import events
 from leadbook.core.models import ContactRequirement, WorkspaceSettings
 
@@ -168,4 +169,5 @@ def restore_lead(*, lead: Lead, actor: User | None) -> Lead:
         current.version += 1
         current._history_user = actor  # type: ignore[attr-defined]
         current.save(update_fields=["deleted_at", "version", "updated_at"])
+        audit_record(action="lead.restored", actor=actor, target=f"lead #{current.pk}")
     return current

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import duplicate_views, views
+from . import duplicate_views, trash_views, views
 
 app_name = "leads"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/active/", views.lead_set_active, name="set_active"),
+    path("<int:pk>/delete/", trash_views.lead_delete, name="delete"),
+    path("trash/", trash_views.trash_list, name="trash"),
+    path("trash/<int:pk>/restore/", trash_views.trash_restore, name="trash_restore"),
+    path("trash/<int:pk>/erase/", trash_views.trash_erase, name="trash_erase"),
     path("board/", include("leadbook.dashboard.board_urls")),  # board, board_column, board_move
     # Duplicates and merges
     path("duplicates/", duplicate_views.duplicate_list, name="duplicates"),

@@ -3,7 +3,6 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from leadbook.audit.services import audit_record
 from leadbook.capture.services import mark_lead_read
 from leadbook.core.forms import add_service_errors
 from leadbook.core.http import safe_next_url
+from leadbook.core.paging import CappedPaginator
 from leadbook.core.timeline import timeline_for
 from leadbook.transfer.export import export_response
 
@@ -92,10 +92,11 @@ def _sort_links(view: LeadFilter) -> list[dict]:
 @viewer_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
-    leads = view.apply(Lead.objects.for_table())
-    paginator = Paginator(leads, settings.LEADS_PER_PAGE)
+    leads = view.apply(Lead.objects.visible_to(request.user).for_table())
+    paginator = CappedPaginator(leads, settings.LEADS_PER_PAGE,
+                                wanted_page=request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
-    total_leads = Lead.objects.exists()
+    total_leads = Lead.objects.visible_to(request.user).exists()
     context = {
         "view": view,
         "page": page,
@@ -130,12 +131,13 @@ def lead_export(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
     audit_record(action="leads.exported", actor=request.user, request=request,
                  view=request.GET.urlencode()[:500])
-    return export_response(view.apply(Lead.objects.all()), filename_stem="leads")
+    return export_response(view.apply(Lead.objects.visible_to(request.user)),
+                           filename_stem="leads")
 
 
 @viewer_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = Lead.objects.for_table().filter(pk=pk).first()
+    lead = Lead.objects.visible_to(request.user).for_table().filter(pk=pk).first()
     if lead is None:
         return duplicate_views.merged_lead_redirect(request, pk)  # else 404
     mark_lead_read(lead=lead)  # a new web lead stops being "new" once someone opens it
@@ -189,7 +191,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 
 @member_required
 def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     form = LeadForm(request.POST or None, instance=lead)
     if request.method == "POST" and form.is_valid():
         saved = _save_form(request, form, lead)
@@ -202,7 +204,7 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @member_required
 def lead_set_active(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     active = request.POST.get("active") == "true"
     lead = services.set_lead_active(lead=lead, actor=request.user, active=active)
     if active:

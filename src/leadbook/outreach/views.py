@@ -2,6 +2,8 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +17,8 @@ from leadbook.leads.models import Lead
 from . import services
 from .forms import OutreachForm, RescheduleForm
 from .models import Outreach
+
+FOLLOW_UPS_PER_PAGE = 100
 
 
 def _after_change(request: HttpRequest, lead: Lead) -> HttpResponse:
@@ -37,7 +41,7 @@ def _form_response(request: HttpRequest, context: dict) -> HttpResponse:
 
 @member_required
 def log(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     form = OutreachForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,7 +61,8 @@ def log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    outreach = get_object_or_404(Outreach.objects.select_related("lead"), pk=pk)
+    outreach = get_object_or_404(Outreach.objects.select_related("lead").filter(
+        lead__in=Lead.objects.visible_to(request.user)), pk=pk)
     form = OutreachForm(request.POST or None, instance=outreach)
     if request.method == "POST" and form.is_valid():
         try:
@@ -78,7 +83,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @member_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    outreach = get_object_or_404(Outreach.objects.select_related("lead"), pk=pk)
+    outreach = get_object_or_404(Outreach.objects.select_related("lead").filter(
+        lead__in=Lead.objects.visible_to(request.user)), pk=pk)
     lead = outreach.lead
     services.delete_outreach(outreach=outreach, actor=request.user)
     messages.success(request, "Outreach deleted.")
@@ -88,7 +94,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @member_required
 def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     try:
         services.complete_follow_up(lead=lead, actor=request.user)
     except ValidationError as e:
@@ -101,7 +107,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @member_required
 def follow_up_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(Lead, pk=pk)
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
     form = RescheduleForm(request.POST)
     if form.is_valid():
         try:
@@ -123,16 +129,25 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     everyone = request.GET.get("who") == "all"
     horizon = 7 if request.GET.get("when") == "week" else 0
     today = timezone.localdate()
-    leads = Lead.objects.active().due_by(today + datetime.timedelta(days=horizon))
+    leads = Lead.objects.visible_to(request.user).active().due_by(
+        today + datetime.timedelta(days=horizon))
     if not everyone:
         leads = leads.filter(owner=request.user)
-    leads = leads.for_table().order_by("next_follow_up_on", "name")[:500]
-    groups = {"Overdue": [], "Today": [], "Coming up": []}
-    for lead in leads:
+    totals = leads.aggregate(
+        overdue=Count("pk", filter=Q(next_follow_up_on__lt=today)),
+        today=Count("pk", filter=Q(next_follow_up_on=today)),
+        coming=Count("pk", filter=Q(next_follow_up_on__gt=today)))
+    # A page at a time: a team back from holiday may have thousands overdue.
+    page = Paginator(leads.for_table().order_by("next_follow_up_on", "name", "pk"),
+                     FOLLOW_UPS_PER_PAGE).get_page(request.GET.get("page"))
+    groups: dict[str, list[Lead]] = {"Overdue": [], "Today": [], "Coming up": []}
+    for lead in page:
         due = lead.next_follow_up_on
         key = "Overdue" if due < today else "Today" if due == today else "Coming up"
         groups[key].append(lead)
     return render(request, "outreach/follow_ups.html", {
         "groups": groups, "everyone": everyone, "horizon": horizon, "today": today,
+        "page": page, "group_totals": {"Overdue": totals["overdue"], "Today": totals["today"],
+                                       "Coming up": totals["coming"]},
         "reschedule_form": RescheduleForm(),
     })

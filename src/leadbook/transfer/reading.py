@@ -75,6 +75,8 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 NOT_A_TABLE = "This file is not a CSV or Excel file. Upload a .csv or .xlsx file."
 EMPTY_FILE = "This file is empty."
+NO_ROWS = ("This file has column names but no rows of leads under them. Add the leads (one "
+           "per row, under the names) and upload it again.")
 SAVE_AS_HINT = "Open it in your spreadsheet program and save it as .xlsx or CSV, then upload that."
 
 
@@ -114,6 +116,8 @@ class Table:
     encoding: str | None = None  # csv only, e.g. "utf-8-sig", "cp1252"
     delimiter: str | None = None  # csv only
     sheet_name: str | None = None  # xlsx only
+    # Whether any row follows the header: an upload of a header alone is refused (NO_ROWS).
+    has_rows: bool = True
     _row_count: int | None = field(default=None, init=False, repr=False)
 
     def rows(self) -> Iterator[Row]:
@@ -256,6 +260,7 @@ def _read_csv(source: _Source, *, prefer_tab: bool) -> Table:
             yield from _csv_records(text, delimiter)
 
     header_row, headers = _find_header(records())
+    has_rows = _has_a_row(_data_rows(records(), header_row, len(headers)))
     return Table(
         headers=headers,
         header_row=header_row,
@@ -263,11 +268,13 @@ def _read_csv(source: _Source, *, prefer_tab: bool) -> Table:
         format="csv",
         encoding=encoding,
         delimiter=delimiter,
+        has_rows=has_rows,
     )
 
 
 def _detect_encoding(source: _Source) -> str:
-    """UTF-8 (with or without BOM), UTF-16/32 with BOM, else Windows-1252, else Latin-1.
+    """UTF-8 (with or without BOM), UTF-16/32 (with a BOM, or recognised without one), else
+    Windows-1252, else Shift-JIS for Japanese text, else Latin-1.
 
     Anything without a byte order mark is checked over the whole file, because one "é"
     on the last row decides between UTF-8 and Windows-1252. We deliberately do not ask a
@@ -291,7 +298,9 @@ def _detect_encoding(source: _Source) -> str:
 
 
 def _bomless_utf16(sample: bytes) -> str | None:
-    """UTF-16 without a BOM, recognised by mostly-ASCII text having a NUL in every other byte."""
+    """UTF-16 without a BOM, recognised by mostly-ASCII text having a NUL in every other byte,
+    or, for text mostly in other scripts (Japanese, Chinese...), by the sample decoding
+    cleanly, with no control characters, into lines and cells in one byte order only."""
     pairs = len(sample) // 2
     if pairs < 2:
         return None
@@ -301,38 +310,71 @@ def _bomless_utf16(sample: bytes) -> str | None:
         return "utf-16-le"
     if even_nuls > 0.9 * pairs and odd_nuls == 0:
         return "utf-16-be"
-    return None
+    if not (even_nuls or odd_nuls):
+        return None
+    scores = {}
+    for name in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(name)().decode(sample[: pairs * 2])
+        except UnicodeDecodeError:
+            continue
+        if CONTROL_CHARS.search(text):
+            continue
+        scores[name] = sum(text.count(c) for c in "\n\r,;\t|")
+    found = [name for name, score in scores.items() if score]
+    return found[0] if len(found) == 1 else None
+
+
+# Characters no table's text holds (tab, line feed and carriage return aside).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Kana, CJK ideographs and full-width forms: most of a Japanese file's non-ASCII characters.
+JAPANESE_CHARS = re.compile("[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def _detect_8bit_encoding(stream: IO[bytes]) -> str:
     """Decode the whole stream as UTF-8 and as Windows-1252 and keep the first that works.
 
-    Latin-1 decodes any byte, so it is the answer when both fail. A NUL byte means the file is
-    binary (a picture, a PDF, a program...) and not text at all.
+    When both fail, a file that decodes as Shift-JIS (cp932, what Excel on Japanese Windows
+    writes) into mostly Japanese text is Shift-JIS; otherwise Latin-1, which decodes any
+    byte, is the answer. A NUL byte means the file is binary (a picture, a PDF, a program...)
+    and not text at all.
     """
     decoders = {
         "utf-8": codecs.getincrementaldecoder("utf-8")(),
         "cp1252": codecs.getincrementaldecoder("cp1252")(),
+        "cp932": codecs.getincrementaldecoder("cp932")(),
     }
+    japanese = 0  # in the cp932 reading: Japanese characters, minus other non-ASCII ones
     while chunk := stream.read(READ_CHUNK_BYTES):
         if b"\x00" in chunk:
             raise FileReadError(NOT_A_TABLE)
-        decoders = _decoders_that_accept(decoders, chunk, final=False)
-    decoders = _decoders_that_accept(decoders, b"", final=True)
-    return next(iter(decoders), "latin-1")
+        decoders, cp932_text = _decoders_that_accept(decoders, chunk, final=False)
+        if cp932_text:
+            found = len(JAPANESE_CHARS.findall(cp932_text))
+            japanese += 2 * found - len(NON_ASCII.findall(cp932_text))
+    decoders, _ = _decoders_that_accept(decoders, b"", final=True)
+    for name in ("utf-8", "cp1252"):
+        if name in decoders:
+            return name
+    return "cp932" if "cp932" in decoders and japanese > 0 else "latin-1"
 
 
 def _decoders_that_accept(
     decoders: dict[str, codecs.IncrementalDecoder], chunk: bytes, *, final: bool
-) -> dict[str, codecs.IncrementalDecoder]:
+) -> tuple[dict[str, codecs.IncrementalDecoder], str]:
+    """The decoders that decode `chunk`, and the cp932 decoder's text (when it is one)."""
     accepted = {}
+    cp932_text = ""
     for name, decoder in decoders.items():
         try:
-            decoder.decode(chunk, final)
+            text = decoder.decode(chunk, final)
         except UnicodeDecodeError:
             continue
         accepted[name] = decoder
-    return accepted
+        if name == "cp932":
+            cp932_text = text
+    return accepted, cp932_text
 
 
 def _detect_delimiter(sample: str, sample_is_whole_file: bool, *, prefer_tab: bool) -> str:
@@ -446,6 +488,14 @@ def _find_header(records: Records) -> tuple[int, list[str]]:
         records.close()
 
 
+def _has_a_row(rows: Iterator[Row]) -> bool:
+    """Whether any data row follows the header (read in the same pass, so it costs little)."""
+    try:
+        return next(rows, None) is not None
+    finally:
+        getattr(rows, "close", lambda: None)()
+
+
 def _header_names(cells: list[str]) -> list[str]:
     """Column names: trailing blanks dropped, blanks named "Column 5", repeats "Email (2)"."""
     while cells and not cells[-1]:
@@ -525,6 +575,8 @@ def _read_xlsx(source: _Source) -> Table:
     with _open_workbook(source) as workbook:
         sheet_name = _choose_sheet(workbook)
         header_row, headers = _find_header(_sheet_records(workbook, sheet_name))
+        has_rows = _has_a_row(_data_rows(_sheet_records(workbook, sheet_name), header_row,
+                                         len(headers)))
 
     def records() -> Records:
         with _open_workbook(source) as workbook:
@@ -536,6 +588,7 @@ def _read_xlsx(source: _Source) -> Table:
         row_reader=_RememberedRows(lambda: _data_rows(records(), header_row, len(headers))),
         format="xlsx",
         sheet_name=sheet_name,
+        has_rows=has_rows,
     )
 
 

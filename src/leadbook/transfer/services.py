@@ -41,7 +41,7 @@ from .models import (
     RowDuplicate,
     RowError,
 )
-from .reading import FileReadError, read_table
+from .reading import NO_ROWS, FileReadError, read_table
 from .rows import CHOICE_FIELDS, SIMILAR_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ def create_import(*, actor: User | None, data: bytes | IO[bytes] | str | os.Path
     filename = Path(filename or getattr(data, "name", "") or "leads.csv").name
     try:
         table = read_table(handle, filename=filename)
+        if not table.has_rows:
+            raise FileReadError(NO_ROWS)
         handle.seek(0)
         job = ImportJob(created_by=actor, filename=filename[:255], headers=table.headers,
                         mapping=auto_map(table.headers), file_info={

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from leadbook.accounts.models import User
+from leadbook.audit.services import audit_record
 
 from .dispatch import enqueue
 from .models import EVENT_CHOICES, PING_EVENT, Delivery, DeliveryState, Webhook
@@ -40,8 +41,15 @@ def create_webhook(*, actor: User, url: str, events: Iterable[str], description:
     webhook = Webhook(url=url.strip(), events=events, description=description.strip(),
                       is_active=is_active, secret=new_secret(), created_by=actor)
     webhook.full_clean()
-    webhook.save()
+    with transaction.atomic():
+        webhook.save()
+        _audit("webhook.created", webhook, actor)
     return webhook
+
+
+def _audit(action: str, webhook: Webhook, actor: User) -> None:
+    audit_record(action=action, actor=actor, target=f"webhook {webhook.url}"[:200],
+                 events=webhook.events, active=webhook.is_active)
 
 
 def update_webhook(*, webhook: Webhook, actor: User, url: str, events: Iterable[str],
@@ -51,18 +59,24 @@ def update_webhook(*, webhook: Webhook, actor: User, url: str, events: Iterable[
     webhook.url, webhook.events = url.strip(), events
     webhook.description, webhook.is_active = description.strip(), is_active
     webhook.full_clean()
-    webhook.save()
+    with transaction.atomic():
+        webhook.save()
+        _audit("webhook.changed", webhook, actor)
     return webhook
 
 
 def delete_webhook(*, webhook: Webhook, actor: User) -> None:
-    webhook.delete()
+    with transaction.atomic():
+        _audit("webhook.deleted", webhook, actor)
+        webhook.delete()
 
 
 def rotate_secret(*, webhook: Webhook, actor: User) -> Webhook:
     """A new secret, from the next delivery on (the old one stops working at once)."""
     webhook.secret = new_secret()
-    webhook.save(update_fields=["secret", "updated_at"])
+    with transaction.atomic():
+        webhook.save(update_fields=["secret", "updated_at"])
+        _audit("webhook.secret_rotated", webhook, actor)
     return webhook
 
 

@@ -1,7 +1,10 @@
 """`leadbook serve`: migrate, load defaults, then run the web server and the task worker.
 
 gunicorn serves the pages (whitenoise serves static files); the django-tasks database worker
-runs background jobs beside it. Stopping either stops both, so nothing runs half-alive.
+runs background jobs beside it. Stopping Leadbook (Ctrl+C, SIGTERM) or the web server stops
+both. A worker that dies (killed for memory, or stopped by an error such as a lost database
+connection) is started again after a few seconds, so the site stays up; a job it was running
+is resumed from the import page.
 """
 
 import os
@@ -13,6 +16,8 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+WORKER_RESTART_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -43,23 +48,39 @@ class Command(BaseCommand):
             "--no-control-socket",
         ]
         processes = [subprocess.Popen(web, env=env)]
+        worker = None
         if not no_worker:
             worker = [python, "-m", "leadbook.cli", "db_worker", "--queue-name", "default",
                       "--no-reload"]
             processes.append(subprocess.Popen(worker, env=env))
         self.stdout.write(f"Leadbook is at http://{host}:{port}/  (Ctrl+C stops it)")
-        self._supervise(processes)
+        self._supervise(processes, worker, env)
 
-    def _supervise(self, processes: list[subprocess.Popen]) -> None:
+    def _supervise(self, processes: list[subprocess.Popen], worker: list[str] | None,
+                   env: dict) -> None:
+        stopping = False
+
         def stop(signum=None, frame=None):
+            nonlocal stopping
+            stopping = True
             for p in processes:
                 if p.poll() is None:
                     p.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        restart_at = None
         try:
-            while all(p.poll() is None for p in processes):
+            while not stopping and processes[0].poll() is None:
+                if worker and processes[1].poll() is not None:
+                    if restart_at is None:
+                        restart_at = time.monotonic() + WORKER_RESTART_SECONDS
+                        self.stderr.write(
+                            f"The task worker stopped (exit code {processes[1].returncode}); "
+                            f"starting it again in {WORKER_RESTART_SECONDS} s.")
+                    elif time.monotonic() >= restart_at:
+                        processes[1] = subprocess.Popen(worker, env=env)
+                        restart_at = None
                 time.sleep(0.5)
         finally:
             stop()
@@ -69,6 +90,7 @@ class Command(BaseCommand):
                     p.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     p.kill()
-        codes = [p.returncode for p in processes]
+        # A worker that had died and was waiting to be started again has been reported.
+        codes = [p.returncode for p in (processes if restart_at is None else processes[:1])]
         if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes):
             raise SystemExit(1)
