@@ -155,7 +155,9 @@ def test_follow_ups_come_a_page_at_a_time_with_totals_for_all(member_client, mak
     first = member_client.get("/follow-ups/").content.decode()
     assert "Late Shop 0" in first and "Late Shop 1" in first and "Late Shop 2" not in first
     assert "Overdue <span class=\"lb-muted\">(3)</span>" in first
-    assert "1–2 of 4" in first
+    assert "1–2 of 4" in first and 'href="?page=2"' in first
+    everyone = member_client.get("/follow-ups/?who=all").content.decode()
+    assert 'href="?who=all&amp;page=2"' in everyone
     second = member_client.get("/follow-ups/?page=2").content.decode()
     assert "Late Shop 2" in second and "Today Shop" in second
     assert "Today <span class=\"lb-muted\">(1)</span>" in second

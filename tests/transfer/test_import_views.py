@@ -165,3 +165,18 @@ def test_the_template_downloads_name_their_files(member_client):
     assert xlsx.content.startswith(b"PK")
     page = member_client.get(reverse("transfer:instructions")).content.decode()
     assert "Consignment, Wholesale" in page and "Required" in page
+
+
+def test_the_review_pages_through_many_errors_keeping_its_tab(member_client, member,
+                                                             monkeypatch):
+    from leadbook.transfer import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    data = b"Name,Email\n,a@example.com\n,b@example.com\n,c@example.com\n"
+    job = services.create_import(actor=member, data=data, filename="no-names.csv")
+    services.check_import(job=job)
+    review = reverse("transfer:review", args=[job.pk])
+    first = member_client.get(f"{review}?tab=errors").content.decode()
+    assert "1–1 of 3" in first and 'href="?tab=errors&amp;page=2"' in first
+    second = member_client.get(f"{review}?tab=errors&page=2").content.decode()
+    assert "2–2 of 3" in second and "Row" in second

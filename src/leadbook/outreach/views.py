@@ -147,7 +147,10 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         groups[key].append(lead)
     return render(request, "outreach/follow_ups.html", {
         "groups": groups, "everyone": everyone, "horizon": horizon, "today": today,
-        "page": page, "group_totals": {"Overdue": totals["overdue"], "Today": totals["today"],
+        "page": page,
+        "pager_query": "".join(f"{p}&" for p in (everyone and "who=all", horizon and "when=week")
+                               if p),
+        "group_totals": {"Overdue": totals["overdue"], "Today": totals["today"],
                                        "Coming up": totals["coming"]},
         "reschedule_form": RescheduleForm(),
     })
