@@ -147,7 +147,8 @@ def update_outreach(request: HttpRequest, outreach_id: OutreachId, payload: Outr
 @router.delete("/outreach/{outreach_id}", response=responses({204: None}, *DELETE_ONE),
                summary="Delete an outreach entry")
 def delete_outreach(request: HttpRequest, outreach_id: OutreachId):
-    services.delete_outreach(outreach=live_outreach(outreach_id, request.user), actor=actor(request))
+    services.delete_outreach(outreach=live_outreach(outreach_id, request.user),
+                             actor=actor(request))
     return Status(204, None)
 
 
