@@ -33,10 +33,11 @@ test-sqlite:
 	@echo "== tests on SQLite =="
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The browser tests drive pages, not SQL: they run once, in the SQLite pass.
+# Browser tests (they drive pages, not SQL) and the slow database-independent tests marked
+# `once` (access walk, load, malformed uploads) run in the SQLite pass only.
 test-postgres:
-	@echo "== tests on PostgreSQL (browser tests ran on SQLite) =="
-	$(BIN)/python -m tests.pg_cluster -- $(BIN)/pytest $(PYTEST_ARGS) -m "not browser"
+	@echo "== tests on PostgreSQL (browser and 'once' tests ran on SQLite) =="
+	$(BIN)/python -m tests.pg_cluster -- $(BIN)/pytest $(PYTEST_ARGS) -m "not browser and not once"
 
 lint: install-test
 	$(BIN)/ruff check .

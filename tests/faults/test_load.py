@@ -24,7 +24,7 @@ from tests.servers import leadbook, running_server, site_env
 from .conftest import ADMIN, PASSWORD, make_admin, query
 from .web import Session, api
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.once]
 
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))

@@ -21,7 +21,7 @@ from tests.servers import leadbook, running_server, site_env
 from .conftest import ADMIN, PASSWORD, make_admin, query
 from .web import Session
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.once]
 
 MAX_RSS_MB = 300
 MB = 1000 * 1000

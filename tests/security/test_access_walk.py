@@ -41,6 +41,9 @@ from leadbook.webhooks.models import Delivery
 from leadbook.webhooks.services import create_webhook
 from tests.api.conftest import ApiClient, token_for
 
+# Who may open what does not depend on the database: walked once, in the SQLite pass.
+pytestmark = pytest.mark.once
+
 API_PREFIX = "api/v2/"
 SAMPLE = Path(__file__).parents[1] / "transfer" / "samples" / "bulk_upload_example.csv"
 
