@@ -130,6 +130,25 @@ def test_search_follows_bulk_imports_and_their_undo(db, admin):
     assert_in_step()
 
 
+def test_an_import_indexes_in_bulk_and_leaves_the_row_trigger_in_place(db, admin, make_lead):
+    from django.db import transaction
+
+    csv = b"Name\n" + b"".join(b"Juniper Shop %d\n" % n for n in range(30))
+    transfer.import_file(actor=admin, data=csv, filename="many.csv")
+    assert Lead.objects.search("juniper shop").count() == 30
+    later = make_lead(name="Quince Corner")  # the per-row trigger is back
+    assert list(Lead.objects.search("quince cor")) == [later]
+    # A batch that fails half-way takes the dropped trigger back with it.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with lead_search.indexed_in_bulk(connection, 10**9, 10**9 + 1):
+            raise RuntimeError
+    assert list(Lead.objects.search("quince")) == [later]
+    assert list(Lead.objects.search("quince")) == list(
+        Lead.objects.filter(search_text__contains="quince"))
+    assert make_lead(name="Rowan Hall") in Lead.objects.search("rowan h")
+    assert_in_step()
+
+
 def test_search_follows_merges_and_their_undo(make_lead, admin):
     survivor = make_lead(name="Olive Market", email="olive@market.example.com")
     other = make_lead(name="Olive Mkt", email="buyer@olivemkt.example.com")

@@ -43,7 +43,7 @@ from leadbook.accounts.models import User
 from leadbook.audit.services import audit_record
 from leadbook.core import bulk
 from leadbook.core.models import WorkspaceSettings
-from leadbook.leads import matching
+from leadbook.leads import matching, search
 from leadbook.leads.models import Lead, LeadType, Source, Status
 from leadbook.leads.services import default_status
 
@@ -637,8 +637,9 @@ class _BatchWriter:
         stamp = bulk.db_value(Lead, "created_at", now)
         rest = tuple(stamp if f.attname in ("created_at", "updated_at")
                      else bulk.db_value(Lead, f.attname, f.get_default()) for f in self.rest)
-        bulk.insert_rows(Lead, self.columns, [(lead_id, *c["values"], *rest)
-                                              for lead_id, c in creates.items()])
+        with search.indexed_in_bulk(connection, min(creates), max(creates)):
+            bulk.insert_rows(Lead, self.columns, [(lead_id, *c["values"], *rest)
+                                                  for lead_id, c in creates.items()])
         bulk.insert_rows(Through, ["lead_id", "leadtype_id"],
                          [(lead_id, type_id) for lead_id, c in creates.items()
                           for type_id in c["types"] or ()])
