@@ -139,9 +139,9 @@ def test_an_import_indexes_in_bulk_and_leaves_the_row_trigger_in_place(db, admin
     later = make_lead(name="Quince Corner")  # the per-row trigger is back
     assert list(Lead.objects.search("quince cor")) == [later]
     # A batch that fails half-way takes the dropped trigger back with it.
-    with pytest.raises(RuntimeError), transaction.atomic():
-        with lead_search.indexed_in_bulk(connection, 10**9, 10**9 + 1):
-            raise RuntimeError
+    with pytest.raises(RuntimeError), transaction.atomic(), \
+            lead_search.indexed_in_bulk(connection, 10**9, 10**9 + 1):
+        raise RuntimeError
     assert list(Lead.objects.search("quince")) == [later]
     assert list(Lead.objects.search("quince")) == list(
         Lead.objects.filter(search_text__contains="quince"))

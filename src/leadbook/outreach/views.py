@@ -138,8 +138,10 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         today=Count("pk", filter=Q(next_follow_up_on=today)),
         coming=Count("pk", filter=Q(next_follow_up_on__gt=today)))
     # A page at a time: a team back from holiday may have thousands overdue.
-    page = Paginator(leads.for_table().order_by("next_follow_up_on", "name", "pk"),
-                     FOLLOW_UPS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(leads.for_table().order_by("next_follow_up_on", "name", "pk"),
+                          FOLLOW_UPS_PER_PAGE)
+    paginator.count = sum(totals.values())  # already counted above: no second COUNT
+    page = paginator.get_page(request.GET.get("page"))
     groups: dict[str, list[Lead]] = {"Overdue": [], "Today": [], "Coming up": []}
     for lead in page:
         due = lead.next_follow_up_on

@@ -219,7 +219,7 @@ def spool_path(job: ImportJob, key: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "imports" / "prepared" / f"job-{job.pk}-{key[:16]}"
 
 
-def _remove_spools(job: ImportJob, *, keep: Path | None = None) -> None:
+def remove_prepared_rows(job: ImportJob, *, keep: Path | None = None) -> None:
     """Remove the job's prepared rows (all of them but `keep`)."""
     folder = Path(settings.MEDIA_ROOT) / "imports" / "prepared"
     for path in folder.glob(f"job-{job.pk}-*"):
@@ -292,7 +292,7 @@ def run_check(job: ImportJob, *, progress: Progress | None = None,
         if isinstance(e, FileReadError):
             _save_job(job, state=ImportState.FAILED, message=e.message)
         raise
-    _remove_spools(job, keep=partial)
+    remove_prepared_rows(job, keep=partial)
     os.replace(partial, path)
 
     rejected = _check_ids(ctx, numbers, profiles, file_ids, errors)

@@ -474,7 +474,7 @@ def delete_draft(*, job: ImportJob) -> None:
     """Throw away a job that never started importing, with its file."""
     if job.started_at is not None or job.busy:
         raise ValidationError("Only an import that has not started can be thrown away.")
-    importer._remove_spools(job)
+    importer.remove_prepared_rows(job)
     job.file.delete(save=False)
     job.delete()
 

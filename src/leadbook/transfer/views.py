@@ -3,6 +3,9 @@ transfer.services)."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -223,8 +226,12 @@ def fix_values(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, e.message)
     else:
         messages.success(request, "Checked the file again with your changes.")
-    return redirect(f"{reverse('transfer:review', args=[job.pk])}?tab="
-                    f"{request.POST.get('tab', 'similar')}")
+    return _to_review(job, tab=request.POST.get("tab", "similar"))
+
+
+def _to_review(job: ImportJob, **params: Any) -> HttpResponse:
+    """Back to the Review step, on a tab (and page) of it."""
+    return redirect(f"{reverse('transfer:review', args=[job.pk])}?{urlencode(params)}")
 
 
 @require_POST
@@ -235,7 +242,7 @@ def default_action(request: HttpRequest, pk: int) -> HttpResponse:
         services.set_default_action(job=job, action=request.POST.get("action", ""))
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
-    return redirect(f"{reverse('transfer:review', args=[job.pk])}?tab=duplicates")
+    return _to_review(job, tab="duplicates")
 
 
 @require_POST
@@ -254,8 +261,7 @@ def row_action(request: HttpRequest, pk: int, row: int) -> HttpResponse:
         return render(request, "transfer/_row_action_saved.html", {
             "job": job, "counts": services.planned_counts(job),
             "item": _duplicate_rows(job, [duplicate])[0], "actions": DuplicateAction.choices})
-    return redirect(f"{reverse('transfer:review', args=[job.pk])}?tab=duplicates"
-                    f"&page={request.POST.get('page', 1)}")
+    return _to_review(job, tab="duplicates", page=request.POST.get("page", 1))
 
 
 @require_POST
