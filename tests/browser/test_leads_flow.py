@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -121,3 +122,26 @@ def test_export_downloads_the_view_as_a_spreadsheet_safe_csv(page, member, make_
     rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert [(r["Name"], r["City"], r["Phone"]) for r in rows] == [
         ("Café Olé", "Austin", "'+1 512 555 0142")]
+
+
+def test_next_and_previous_page_through_the_table(page, member, make_lead, settings):
+    settings.LEADS_PER_PAGE = 2
+    for name in ("Alder", "Birch", "Cedar", "Dogwood", "Elm"):
+        make_lead(name=name)
+    sign_in(page, "sam")
+    page.goto("/leads/")
+    names = page.locator("#leads tbody tr td.lb-name a")
+    expect(names).to_have_text(["Alder", "Birch"])
+    expect(page.get_by_text("1–2 of 5")).to_be_visible()
+    page.get_by_role("link", name="Next page").click()
+    expect(names).to_have_text(["Cedar", "Dogwood"])
+    expect(page).to_have_url(re.compile(r"page=2&after="))  # the address keeps the place
+    page.get_by_role("link", name="Next page").click()
+    expect(names).to_have_text(["Elm"])
+    expect(page.get_by_text("5–5 of 5")).to_be_visible()
+    page.reload()  # a reload shows the same page
+    expect(names).to_have_text(["Elm"])
+    page.get_by_role("link", name="Previous page").click()
+    expect(names).to_have_text(["Cedar", "Dogwood"])
+    page.get_by_role("link", name="Previous page").click()
+    expect(names).to_have_text(["Alder", "Birch"])

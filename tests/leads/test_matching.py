@@ -294,6 +294,19 @@ def test_match_rows_finds_duplicates_within_the_batch_and_in_the_database(make_l
         juniper.pk, "email", None)
 
 
+def test_matching_rows_with_each_other_in_a_forked_process_finds_the_same(make_lead, juniper):
+    make_lead(name="Copper Books", email="hello@copper.example", city="Denver")
+    rows = [{"name": "Copper Books", "city": "Denver", "first_name": "Ann"},
+            {"name": "Juniper and Vine", "city": "Austin"},
+            {"name": "Willow Market", "phone": "(303) 555-0199"},
+            {"name": "Willow Mkt", "phone": "+1 303 555 0199"},
+            {"name": "Copper Books", "email": "HELLO@copper.example"}]
+    profiles = [matching.profile_of(row) for row in rows]
+    found = matching.match_profiles(profiles)
+    assert [m.row for m in found] == [0, 1, 3, 4]
+    assert matching.match_profiles(profiles, parallel=True) == found
+
+
 def test_match_rows_without_names_only_compares_keys(juniper):
     rows = [{"name": "Juniper and Vine", "city": "Austin"}, {"email": "DANA@juniper.example"}]
     assert [(m.row, m.reason) for m in match_rows(rows, fuzzy=False)] == [(1, "email")]

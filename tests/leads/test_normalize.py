@@ -118,6 +118,12 @@ def test_any_formatting_of_a_us_number_maps_to_its_e164_key(number):
     assert normalize.phone_key(typed) == "+1" + national
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(normalize.NANP_NUMBER_RE, fullmatch=True))
+def test_the_quick_reading_of_north_american_numbers_agrees_with_phonenumbers(typed):
+    assert normalize._phone_key(typed, "US") == normalize._parsed_phone_key(typed, "US")
+
+
 # --- Instagram ------------------------------------------------------------------------------
 
 

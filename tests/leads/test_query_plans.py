@@ -4,7 +4,7 @@ For each view the table offers, the page query and the count query its paginator
 explained by the database itself (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN with
 sequential scans priced out, as on a large table), and the plan must reach `leads_lead`
 through an index. Sorts must also come out of the index in order, without sorting the rows
-(the one exception is named below).
+(status sorts need statistics: see STATUS_NEEDS_STATISTICS).
 """
 
 import re
@@ -43,10 +43,9 @@ FILTERS = {
     "search a phone": {"search": "(512) 555-0142"},
 }
 SORTS = [*ORDERINGS, *(f"-{key}" for key in ORDERINGS)]
-# Sorted by the owner's username: the owner is a LEFT JOIN (unassigned leads too), which
-# neither database can walk in username order, so these rows are sorted after an index
-# scan. Documented in docs/performance.md; a denormalised owner name would lift it.
-SORTED_AFTER_READING = {"owner", "-owner"}
+# Sorted by the owner: from the lead's own owner_name (the username, kept on the lead), so it
+# walks lead_live_owner_name like every other sort; no view is sorted after reading.
+SORTED_AFTER_READING: set[str] = set()
 # Sorted by status: SQLite walks the statuses in (position, id) order and each status's leads
 # by id, but only once ANALYZE has told it the status table is small; PostgreSQL does not
 # carry the order of the inner index through a nested loop, and sorts each status's leads.
@@ -70,7 +69,8 @@ def leads(make_lead, admin, table_statistics):
 # columns not named are near-unique.
 MILLION = 1_000_000
 ROWS_PER_VALUE = {"is_active": 500_000, "status_id": 62_500, "temperature": 333_333,
-                  "source_id": 125_000, "owner_id": 333_333, "converted_at": 900_000,
+                  "source_id": 125_000, "owner_id": 333_333, "owner_name": 333_333,
+                  "converted_at": 900_000,
                   "next_follow_up_on": 1_000, "deleted_at": MILLION,
                   "merged_into_id": MILLION, "id": 1}
 
@@ -186,3 +186,25 @@ def test_counting_live_leads_reads_only_the_small_live_index(leads):
         assert "COVERING INDEX" in text, text
     else:
         assert "Index Only Scan" in text, text
+
+
+@pytest.mark.parametrize("ordering", ["owner", "-owner"])
+def test_the_owner_sort_walks_its_own_index(leads, ordering, table_statistics):
+    (rows_sql,) = [sql for sql in table_queries({"ordering": ordering}) if "COUNT(" not in sql]
+    assert "accounts_user" not in rows_sql  # no join: the lead's own owner_name
+    text = plan(rows_sql)
+    assert "lead_live_owner_name" in text, text
+    assert not sorts_rows(text), text
+
+
+def test_the_navigations_due_count_reads_the_owners_due_range(leads, member):
+    """Counted on every page: a range of the owner index, never a walk in name order."""
+    from leadbook.core.navigation import due_follow_ups
+
+    with CaptureQueriesContext(connection) as captured:
+        due_follow_ups(member)
+    (count_sql,) = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert "ORDER BY" not in count_sql
+    text = plan(count_sql)
+    assert not full_scans(text) and not sorts_rows(text), text
+    assert "lead_live_owner" in text or "lead_live_due" in text, text

@@ -95,6 +95,17 @@ def test_follow_ups_page_lists_mine_and_everyones(member_client, make_lead, memb
     assert "Overdue Shop" in everyone and "Admin Shop" in everyone
 
 
+def test_the_navigation_counts_due_follow_ups_up_to_99(member_client, make_lead, member):
+    leads = [make_lead(name=f"Due {i}", owner=member) for i in range(100)]
+    ids = [lead.pk for lead in leads]
+    Lead.objects.filter(pk__in=ids[:99]).update(next_follow_up_on=TODAY())
+    html = member_client.get("/follow-ups/").content.decode()
+    assert 'title="99 of your follow-ups due today or overdue">99<' in html
+    Lead.objects.filter(pk=ids[99]).update(next_follow_up_on=TODAY())
+    html = member_client.get("/follow-ups/").content.decode()
+    assert 'title="More than 99 of your follow-ups due today or overdue">99+<' in html
+
+
 def test_done_and_reschedule_from_the_follow_ups_page(member_client, make_lead):
     lead = make_lead()
     post_outreach(member_client, lead, follow_up_in="1")

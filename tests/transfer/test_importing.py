@@ -159,6 +159,17 @@ def test_duplicates_of_leads_and_of_earlier_rows_are_found(make_lead):
     assert (report["created"], report["skipped"]) == (1, 2)
 
 
+def test_a_duplicate_row_is_previewed_with_its_prepared_values(make_lead):
+    make_lead(name="Corner Cup", email="sam@cornercup.example", city="Austin")
+    job = run([["Name", "First Name", "Last Name", "Email", "Phone", "City", "State"],
+               ["Corner  Cup Coffee", "Sam", "Ortiz", "SAM@cornercup.example",
+                "(512) 555-0142", "Austin", "TX"]], dry_run=True)
+    assert RowDuplicate.objects.get(job=job).preview == {
+        "name": "Corner Cup Coffee", "contact": "Sam Ortiz", "company": "",
+        "email": "SAM@cornercup.example", "phone": "(512) 555-0142", "instagram": "",
+        "city": "Austin", "state": "TX"}
+
+
 def test_skip_leaves_the_existing_lead_alone(make_lead):
     existing = make_lead(name="Corner Cup", email="sam@cornercup.example")
     job = run([HEADER, ["Corner Cup Coffee", "sam@cornercup.example", "Austin", "x"]])

@@ -94,6 +94,15 @@ def test_one_windows_1252_character_deep_in_the_file_decides_the_encoding():
     assert list(table.rows())[-1].cells == ["Renée", "renee@example.com"]
 
 
+def test_a_character_split_by_an_ascii_chunk_is_not_read_as_utf8(monkeypatch):
+    # "\xc3" ends the first chunk and "\xa9" starts the third: together they would be
+    # UTF-8's "é", but the ASCII chunk between them makes them two Windows-1252 characters.
+    monkeypatch.setattr(reading, "READ_CHUNK_BYTES", 16)
+    data = b"Name,City\nAb,Ci\xc3" + b"ty\nCd,Townsville" + b"\xa9 x,y\n"
+    assert len(b"Name,City\nAb,Ci\xc3") == 16 and b"ty\nCd,Townsville".isascii()
+    assert read_table(data, "leads.csv").encoding == "cp1252"
+
+
 def test_byte_order_mark_does_not_stick_to_the_first_header():
     table = read_table(codecs.BOM_UTF8 + b"ID,Name\n1,Dana\n", "export.csv")
     assert table.headers == ["ID", "Name"]

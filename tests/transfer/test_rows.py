@@ -2,6 +2,10 @@
 with their column. No file: rows are made in the test."""
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadbook.core.models import ContactRequirement, WorkspaceSettings
 from leadbook.leads.models import LeadType, Source, Status
@@ -9,7 +13,13 @@ from leadbook.transfer.importer import build_context
 from leadbook.transfer.mapping import auto_map
 from leadbook.transfer.models import ImportJob
 from leadbook.transfer.reading import Row
-from leadbook.transfer.rows import VALUE_INDEX, ChunkResult, RowPreparer, parse_count
+from leadbook.transfer.rows import (
+    VALUE_INDEX,
+    ChunkResult,
+    RowPreparer,
+    _compiled_patterns,
+    parse_count,
+)
 from leadbook.transfer.similar import SIMILAR_FIELDS
 
 
@@ -157,3 +167,23 @@ def test_follower_counts_are_read_as_people_write_them(text, number):
 def test_what_is_not_a_count_is_refused(text):
     with pytest.raises(ValueError):
         parse_count(text)
+
+
+def test_a_value_too_long_and_malformed_gets_every_message_in_the_fields_order(db):
+    problems = prepare(["Name", "Email"], ["Juniper", "x" * 260])
+    assert problems == [("Email", "Enter a valid email address."),
+                        ("Email", "Ensure this value has at most 254 characters (it has 260).")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.emails() | st.text(max_size=40) | st.from_regex(
+    r"[\w.\"\\ -]{0,12}@(\[[0-9a-f:.]{0,20}\]|[\w.-]{0,20})", fullmatch=True))
+def test_the_email_check_with_compiled_patterns_is_djangos(text):
+    def verdict(validate):
+        try:
+            validate(text)
+        except ValidationError as e:
+            return e.messages
+        return None
+
+    assert verdict(_compiled_patterns(EmailValidator())) == verdict(EmailValidator())

@@ -12,13 +12,13 @@ from ninja import Header, Query, Router, Status
 from pydantic import BaseModel, BeforeValidator, Field
 
 from leadbook.accounts.models import User
-from leadbook.leads import history, services
+from leadbook.leads import history, keyset, services
 from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
 from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Stage
 from leadbook.leads.models import Status as LeadStatus
 
-from . import cursor
+from .cursor import cursor_errors
 from .errors import (
     Conflict,
     DuplicatesErrorOut,
@@ -386,16 +386,14 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
         raise Unprocessable([field_error(param, message, location="query")
                              for param, message in view.errors.items()])
     leads = view.apply(Lead.objects.visible_to(request.user))
-    start, wanted = filters.offset, filters.limit + 1  # one more: is there a next page?
-    rows: list[dict[str, Any]] = []
-    for part in cursor.parts_after(leads, view.ordering, filters.cursor):
-        rows += leads_json(part[start:start + wanted - len(rows)])
-        if len(rows) >= wanted:
-            break
+    with cursor_errors():
+        rows = keyset.read_after(leads, view.ordering, filters.cursor, offset=filters.offset,
+                                 limit=filters.limit + 1,  # one more: is there a next page?
+                                 read=leads_json)
     more = len(rows) > filters.limit
     items = rows[:filters.limit]
     return {"items": items, "count": leads.count(),
-            "next_cursor": cursor.make_cursor(view.ordering, items[-1]["id"]) if more else None}
+            "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"]) if more else None}
 
 
 @router.post("/leads", response=responses(

@@ -41,12 +41,21 @@ NAVIGATION: tuple[NavItem, ...] = (
 )
 
 
-def due_follow_ups(user) -> tuple[int, str]:
+NAV_COUNT_LIMIT = 99
+
+
+def due_follow_ups(user) -> tuple[int | str, str]:
     from django.utils import timezone
 
     from leadbook.leads.models import Lead
 
-    count = Lead.objects.active().filter(owner=user).due_by(timezone.localdate()).count()
+    # Counted only up to the badge's limit: on a big book an owner may have tens of
+    # thousands due, and this runs on every page.
+    due = Lead.objects.active().filter(owner=user).due_by(timezone.localdate())
+    count = due.order_by()[:NAV_COUNT_LIMIT + 1].count()
+    if count > NAV_COUNT_LIMIT:
+        return f"{NAV_COUNT_LIMIT}+", f"More than {NAV_COUNT_LIMIT} of your follow-ups due " \
+                                      "today or overdue"
     return count, f"{count} of your follow-ups due today or overdue"
 
 

@@ -28,7 +28,8 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # post_migrate also follows a flush, so test databases start with the defaults too.
-        from . import timeline  # noqa: F401  (registers the timeline entries)
+        # Registers the timeline entries; keeps leads' owner names in step with users.
+        from . import owners, timeline  # noqa: F401
 
         post_migrate.connect(_load_defaults, sender=self)
         post_migrate.connect(_repair_search_index, sender=self)

@@ -191,7 +191,9 @@ class DemoData:
         self.types = list(LeadType.objects.order_by("position", "id"))
         self.sources = [s.pk for s in Source.objects.all()]
         self.kinds = [k.pk for k in OutreachKind.objects.all()]
-        owners = [u.pk for u in User.objects.filter(is_active=True).order_by("pk")]
+        users = list(User.objects.filter(is_active=True).order_by("pk"))
+        owners = [u.pk for u in users]
+        self.usernames = {u.pk: u.username for u in users}  # for Lead.owner_name
         # One lead in ten has no owner.
         self.owners: list[int | None] = owners + [None] * max(1, len(owners) // 9)
         self.now = timezone.now()
@@ -267,6 +269,7 @@ class DemoData:
             is_active=rng.random() < (0.5 if status.stage == Stage.LOST else 0.95),
             created_at=created, updated_at=created, version=1,
         )
+        values["owner_name"] = self.usernames.get(values["owner_id"])
         outreach = self._outreach(lead_id, created, values["owner_id"])
         if outreach:
             latest = max(outreach, key=lambda o: o["happened_at"])

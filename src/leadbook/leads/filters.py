@@ -53,14 +53,15 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
     "instagram": ("instagram",),
     "last_outreach": ("last_outreach_at",),
     "pending": ("next_follow_up_on",),
-    "owner": ("owner__username",),
+    # The owner's username as stored on the lead (Lead.owner_name), so an index serves it.
+    "owner": ("owner_name",),
     "created": ("created_at",),
     "updated": ("updated_at",),
 }
 # Nullable columns, and whether their empty values come first when sorting ascending.
 # SQLite and PostgreSQL place NULLs differently by default; saying it explicitly makes both
 # sort alike. "Never contacted" reads as the oldest outreach, so it leads an ascending sort.
-NULLABLE = {"last_outreach_at": True, "next_follow_up_on": False, "owner__username": False}
+NULLABLE = {"last_outreach_at": True, "next_follow_up_on": False, "owner_name": False}
 DEFAULT_ORDERING = "name"
 
 # The lifecycle's forward path; Lost is an outcome beside it, not a step on it.

@@ -36,13 +36,18 @@ merged, a missed one costs a second look.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from multiprocessing.pool import AsyncResult
+from typing import Any, NamedTuple
 
 import numpy as np
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
 
@@ -129,9 +134,9 @@ class DuplicateGroup:
     reasons: tuple[str, ...]  # every kind of evidence in the group, strongest first
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What matching compares about one lead or row, normalised once."""
+class Profile(NamedTuple):
+    """What matching compares about one lead or row, normalised once. A named tuple: an
+    import makes one per row and sends them between processes as plain tuples."""
 
     email_key: str = ""
     phone_key: str = ""
@@ -431,12 +436,22 @@ def match_rows(rows: Sequence[Mapping[str, Any]], *, fuzzy: bool = True) -> list
     return match_profiles([profile_of(row, names=fuzzy) for row in rows], fuzzy=fuzzy)
 
 
-def match_profiles(profiles: Sequence[Profile], *, fuzzy: bool = True) -> list[RowMatch]:
+def match_profiles(profiles: Sequence[Profile], *, fuzzy: bool = True,
+                   parallel: bool = False) -> list[RowMatch]:
     """`match_rows` for rows already made into profiles with `profile_of` (the importer
-    makes them in worker processes, beside the rest of each row's checks)."""
+    makes them in worker processes, beside the rest of each row's checks).
+
+    With `parallel`, the rows are compared with each other in a forked process while this
+    one compares them with the book: the two halves do not depend on each other, and each
+    takes seconds for a big file."""
     profiles = list(profiles)
-    in_database = _database_matches(profiles, fuzzy=fuzzy)
-    in_batch = _batch_matches(profiles, fuzzy=fuzzy)
+    if parallel:
+        with _forked(partial(_batch_matches, profiles, fuzzy=fuzzy)) as pending:
+            in_database = _database_matches(profiles, fuzzy=fuzzy)
+            in_batch = pending.get()
+    else:
+        in_database = _database_matches(profiles, fuzzy=fuzzy)
+        in_batch = _batch_matches(profiles, fuzzy=fuzzy)
     results = []
     for index in range(len(profiles)):
         lead_match, row_match = in_database.get(index), in_batch.get(index)
@@ -448,20 +463,68 @@ def match_profiles(profiles: Sequence[Profile], *, fuzzy: bool = True) -> list[R
     return results
 
 
+# In a process started by `_forked`: the work it does.
+_forked_work: Callable[[], Any] | None = None
+
+
+def _remember_work(work: Callable[[], Any]) -> None:
+    global _forked_work
+    _forked_work = work
+
+
+def _do_remembered_work() -> Any:
+    assert _forked_work is not None
+    return _forked_work()
+
+
+@contextmanager
+def _forked(work: Callable[[], Any]) -> Iterator[AsyncResult]:
+    """work() run in a forked process meanwhile (its result comes back pickled). The process
+    inherits the work's arguments, with the rest of this process's memory, rather than
+    receiving a copy; it must not use the database (its connection is this process's)."""
+    pool = multiprocessing.get_context("fork").Pool(
+        1, initializer=_remember_work, initargs=(work,))
+    try:
+        yield pool.apply_async(_do_remembered_work)
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 def _chunks(values: Iterable[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
-    ordered = sorted(set(values))
-    for start in range(0, len(ordered), size):
-        yield ordered[start:start + size]
+    """The distinct values, in lists of `size`. Not sorted: the database sorts an IN list
+    itself, and sorting a whole file's keys here cost a good part of the lookup."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), size):
+        yield distinct[start:start + size]
+
+
+def _leads_with(field: str, values: Iterable[str], columns: Sequence[str]) -> Iterator[tuple]:
+    """`columns` of the book's leads (`_leads_where`) whose `field` is one of `values`, read
+    with chunked `IN` queries. Django prepares each value of an `IN` list in Python, which
+    for a whole import file cost several times what running the queries did: a query is
+    compiled once per chunk size and run with each chunk's values. For text and id columns
+    only: rows come as the database driver gives them, without Django's converters."""
+    compiled: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            if len(chunk) not in compiled:
+                query = _leads_where(Q(**{f"{field}__in": chunk})).values_list(*columns)
+                sql, params = query.query.sql_with_params()
+                if list(params) != chunk:
+                    raise AssertionError("The chunk's values must be the only parameters.")
+                compiled[len(chunk)] = sql
+            cursor.execute(compiled[len(chunk)], chunk)
+            yield from cursor.fetchall()
 
 
 def _database_matches(profiles: list[Profile], *, fuzzy: bool) -> dict[int, Match]:
     """The best existing-lead match of each row index: by exact key, else by name."""
     leads_by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
     for field in KEY_FIELDS:
-        for chunk in _chunks(value for p in profiles if (value := getattr(p, field))):
-            rows = _leads_where(Q(**{f"{field}__in": chunk})).values_list(field, "id")
-            for value, lead_id in rows:
-                leads_by_key[field, value].append(lead_id)
+        values = (value for p in profiles if (value := getattr(p, field)))
+        for value, lead_id in _leads_with(field, values, (field, "id")):
+            leads_by_key[field, value].append(lead_id)
     best: dict[int, Match] = {}
     for index, profile in enumerate(profiles):
         hits: dict[int, list[tuple[str, float, str, str]]] = defaultdict(list)
@@ -480,12 +543,12 @@ def _database_name_matches(profiles: dict[int, Profile]) -> dict[int, Match]:
     stored: dict[int, Profile] = {}
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
     for field in NAME_BLOCK_FIELDS:
-        for chunk in _chunks(value for p in profiles.values() if (value := getattr(p, field))):
-            rows = _leads_where(Q(**{f"{field}__in": chunk})).values(*BLOCK_FIELDS)
-            for row in rows:
-                if row["id"] not in stored:
-                    stored[row["id"]] = _stored_profile(row)
-                members[field, row[field]].append(row["id"])
+        values = (value for p in profiles.values() if (value := getattr(p, field)))
+        for columns in _leads_with(field, values, BLOCK_FIELDS):
+            row = dict(zip(BLOCK_FIELDS, columns, strict=True))
+            if row["id"] not in stored:
+                stored[row["id"]] = _stored_profile(row)
+            members[field, row[field]].append(row["id"])
     best: dict[int, Match] = {}
     for index, profile in profiles.items():
         lead_ids = {lead_id for block in profile.blocks() for lead_id in members.get(block, ())}

@@ -125,7 +125,7 @@ def validate_website(value: str) -> None:
 
 
 def validate_phone(value: str) -> None:
-    if value and sum(c.isdigit() for c in value) < 5:
+    if value and sum(map(str.isdigit, value)) < 5:
         raise ValidationError("Enter a phone number with at least 5 digits, e.g. (512) 555-0142.")
 
 
@@ -170,6 +170,13 @@ class Lead(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
+    # The owner's username, kept with the lead so the table sorts by owner from an index
+    # (a join on the users table cannot be walked in username order). NULL without an owner,
+    # as the joined username was: the sort, its index and API cursors treat it as before.
+    # Written with `owner` by the lead services, merges, the importer and the demo seed, and
+    # by leads.owners when a user is renamed or deleted.
+    owner_name = models.CharField(  # noqa: DJ001 (NULL: no owner, like owner_id)
+        max_length=150, null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     converted_at = models.DateTimeField(null=True, blank=True)
     converted_by = models.ForeignKey(
@@ -219,6 +226,7 @@ class Lead(models.Model):
         excluded_fields=[
             "updated_at", "email_key", "phone_key", "instagram_key",
             "website_key", "name_key", "name_alt_key", "search_text", "created_at",
+            "owner_name",
         ],
     )
 
@@ -258,6 +266,9 @@ class Lead(models.Model):
             models.Index(F("is_active"), IsNull(F("next_follow_up_on"), True).asc(),
                          F("next_follow_up_on"), F("id"), *(F(c) for c in LIVE_COLUMNS),
                          name="lead_live_follow_up", condition=LIVE),
+            models.Index(F("is_active"), IsNull(F("owner_name"), True).asc(),
+                         F("owner_name"), F("id"), *(F(c) for c in LIVE_COLUMNS),
+                         name="lead_live_owner_name", condition=LIVE),
             # Pending and due follow-ups (the table's Pending filter, the dashboard).
             models.Index(fields=["is_active", "next_follow_up_on", *LIVE_COLUMNS],
                          name="lead_live_due", condition=LIVE),
@@ -304,7 +315,9 @@ class Lead(models.Model):
         """Tidy what was typed (before validation) and fill Name from the contact or company
         when it was left blank."""
         for field in (*CONTACT_FIELDS, "collab_type"):
-            setattr(self, field, normalize.clean_text(getattr(self, field)))
+            value = getattr(self, field)
+            if value != "":  # an empty field has nothing to tidy (and most fields are empty)
+                setattr(self, field, normalize.clean_text(value))
         if not self.name:
             self.name = self.contact_name or self.company
         self.email = self.email.replace(" ", "")
@@ -326,8 +339,8 @@ class Lead(models.Model):
             self.website_key = normalize.website_key(normalize.website_host(self.website))
         except ValueError:
             self.website_key = ""
-        self.name_key = normalize.name_key(self.company or self.name, self.city)
-        self.name_alt_key = normalize.name_alt_key(self.company or self.name, self.city)
+        self.name_key, self.name_alt_key = normalize.name_blocks(
+            normalize.name_words(self.company or self.name), self.city)
         self.search_text = build_search_text(self)
 
 

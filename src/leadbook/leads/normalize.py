@@ -27,6 +27,12 @@ HOST_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$", re.I
 )
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A North American number as people write it: "(512) 555-0142", "512.555.0142",
+# "512-555-0142", "+1 512 555 0142", "1-512-555-0142". The area code starts with 2-9 (as
+# phonenumbers requires of a US number), so a leading 1 is always the country code. ASCII
+# digits only ([0-9], not \d): phonenumbers turns other digits into ASCII ones.
+NANP_NUMBER_RE = re.compile(
+    r"(?:\+?1[ .-]?)?(?:\(([2-9][0-9]{2})\) ?|([2-9][0-9]{2})[ .-]?)([0-9]{3})[ .-]?([0-9]{4})")
 
 # Hosts that many unrelated people share: a match on them says nothing about the lead.
 SHARED_HOSTS = frozenset({
@@ -39,6 +45,7 @@ SHARED_HOSTS = frozenset({
     "substack.com", "beacons.ai", "threads.net", "google.com", "sites.google.com",
     "square.site", "carrd.co",
 })
+SHARED_SUFFIXES = tuple("." + host for host in SHARED_HOSTS)
 # Site builders that give each customer a sub-domain: juniper.myshopify.com is one shop's own
 # address (a good key) even though myshopify.com itself is shared.
 SITE_BUILDER_HOSTS = frozenset({
@@ -95,7 +102,19 @@ def phone_key(phone: str, region: str | None = None) -> str:
 # The region is part of the cache key, so a changed default region is never served stale.
 @lru_cache(maxsize=65536)
 def _phone_key(phone: str, region: str) -> str:
-    if not phone or sum(c.isdigit() for c in phone) < 5:
+    if region == "US":
+        # Nearly every number a US workspace sees has one of these shapes; reading them with
+        # a regular expression gives the key phonenumbers would (tests/leads/test_normalize.py
+        # compares the two) some 30 times faster, and an import has one number per row.
+        nanp = NANP_NUMBER_RE.fullmatch(phone)
+        if nanp:
+            national = "".join(part for part in nanp.groups() if part)
+            return "" if _is_placeholder_number(national) else "+1" + national
+    return _parsed_phone_key(phone, region)
+
+
+def _parsed_phone_key(phone: str, region: str) -> str:
+    if not phone or sum(map(str.isdigit, phone)) < 5:
         return ""
     try:
         number = phonenumbers.parse(phone, region)
@@ -159,6 +178,8 @@ def instagram_key(handle: str) -> str:
     return "" if key in PLACEHOLDERS else key
 
 
+# Cached (a little): validating a lead's website and making its key both read it.
+@lru_cache(maxsize=256)
 def website_host(value: str) -> str:
     """The host of a website given as a bare domain or a URL, lower-cased, without 'www.'.
 
@@ -182,6 +203,8 @@ def website_key(host: str) -> str:
     customer's own sub-domain of a site builder (juniper.myshopify.com) is kept."""
     if not host or host in SHARED_HOSTS:
         return ""
+    if not host.endswith(SHARED_SUFFIXES):  # one C call for the usual case: no shared host
+        return host
     for shared in SHARED_HOSTS:
         if host.endswith("." + shared):
             subdomain = host.removesuffix("." + shared)
@@ -191,7 +214,7 @@ def website_key(host: str) -> str:
 
 
 def digits(value: str) -> str:
-    return "".join(c for c in value if c.isdigit())
+    return "".join(filter(str.isdigit, value))
 
 
 def fold(text: str) -> str:

@@ -16,7 +16,7 @@ from leadbook.audit.services import audit_record
 from leadbook.core import events
 from leadbook.core.models import ContactRequirement, WorkspaceSettings
 
-from . import history
+from . import history, owners
 from .models import Lead, LeadType, Stage, Status
 
 # Fields a caller may set through create_lead / update_lead. Derived and bookkeeping fields
@@ -92,6 +92,7 @@ def _save(lead: Lead, actor: User | None, lead_types: list[LeadType] | None) -> 
         [t.name for t in sorted(lead_types, key=lambda t: (t.position, t.pk))]
         if lead_types is not None else None
     )
+    lead.owner_name = owners.owner_name_of(lead)
     lead._history_user = actor  # type: ignore[attr-defined]
     lead.save()
     if lead_types is not None:

@@ -1,8 +1,12 @@
 import datetime
+from contextlib import suppress
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +23,7 @@ from leadbook.core.paging import CappedPaginator
 from leadbook.core.timeline import timeline_for
 from leadbook.transfer.export import export_response
 
-from . import duplicate_views, services
+from . import duplicate_views, keyset, services
 from .filters import ORDERINGS, LeadFilter
 from .forms import LeadForm
 from .models import Lead, LeadType, Source, Status, Temperature
@@ -89,22 +93,75 @@ def _sort_links(view: LeadFilter) -> list[dict]:
     return links
 
 
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
+    """The page of the table that `params` asks for, and the links to its neighbours.
+
+    Next and Previous carry a cursor (the sort values of the last or first lead shown), so
+    that any page they lead to is read from the sort index as cheaply as the first one; a
+    page asked for by its number alone (a typed or old link) is read with OFFSET. The
+    count goes only as far as the cap (CappedPaginator)."""
+    per_page = settings.LEADS_PER_PAGE
+    number = _page_number(params.get("page"))
+    after, before = params.get("after"), params.get("before")
+    leads = view.apply(base)
+    by_cursor = bool(after or before) and number > 1
+    paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number)
+    rows, more = None, False
+    if by_cursor:
+        # An edited or outdated link gives the page by its number instead.
+        with suppress(keyset.InvalidCursor):
+            rows, more = _rows_by_cursor(view, base, after, before, per_page)
+    if rows is None:
+        page = paginator.get_page(number)
+        number, rows, more = page.number, list(page.object_list), page.has_next()
+    pairs = view.to_params()
+    links = {"prev_url": "", "next_url": ""}
+    if rows and more:
+        links["next_url"] = _view_url(pairs, page=number + 1, after=keyset.make_cursor(
+            view.ordering, rows[-1].pk))
+    if rows and number > 2:
+        links["prev_url"] = _view_url(pairs, page=number - 1, before=keyset.make_cursor(
+            keyset.reverse_ordering(view.ordering), rows[0].pk))
+    elif number == 2:
+        links["prev_url"] = _view_url(pairs)
+    here = {"page": str(number), **({"after": after} if after else {}),
+            **({"before": before} if before else {})} if number > 1 else {}
+    return {"page": Page(rows, number, paginator), "here_url": _view_url(pairs, **here),
+            **links}
+
+
+def _rows_by_cursor(view: LeadFilter, base: QuerySet[Lead], after: str | None,
+                    before: str | None, per_page: int) -> tuple[list[Lead], bool]:
+    """A page after a cursor (Next), or before one (Previous: read backwards, then turned
+    round). Returns the leads and whether more follow them."""
+    if after:
+        rows = keyset.read_after(view.apply(base), view.ordering, after, limit=per_page + 1)
+        return rows[:per_page], len(rows) > per_page
+    backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
+    rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
+                             limit=per_page)
+    return rows[::-1], True  # the page Previous was pressed on follows
+
+
 @viewer_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
-    leads = view.apply(Lead.objects.visible_to(request.user).for_table())
-    paginator = CappedPaginator(leads, settings.LEADS_PER_PAGE,
-                                wanted_page=request.GET.get("page"))
-    page = paginator.get_page(request.GET.get("page"))
-    total_leads = Lead.objects.visible_to(request.user).exists()
+    base = Lead.objects.visible_to(request.user).for_table()
+    table = _table_page(request.GET, view, base)
     context = {
         "view": view,
-        "page": page,
+        **table,
         "chips": _chips(view),
         "columns": _sort_links(view),
         "errors": view.errors,
-        "has_any_lead": total_leads,
-        "page_url": lambda n: _view_url(view.to_params(), page=n),
+        "has_any_lead": Lead.objects.visible_to(request.user).exists(),
         "export_url": reverse("leads:export") + "?" + urlencode(view.to_params()),
         "statuses": Status.objects.all(),
         "lead_types": LeadType.objects.all(),
@@ -113,15 +170,10 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "owners": User.objects.filter(is_active=True),
         "orderings": ORDERINGS,
     }
-    context["prev_url"] = _view_url(view.to_params(), page=page.number - 1) \
-        if page.has_previous() else ""
-    context["next_url"] = _view_url(view.to_params(), page=page.number + 1) \
-        if page.has_next() else ""
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         response = render(request, "leads/_table.html", context)
         # The address bar shows the view in its shortest form, ready to share or bookmark.
-        response["HX-Push-Url"] = _view_url(view.to_params(), **(
-            {"page": str(page.number)} if page.number > 1 else {}))
+        response["HX-Push-Url"] = table["here_url"]
         return response
     return render(request, "leads/list.html", context)
 

@@ -349,6 +349,8 @@ def _detect_8bit_encoding(stream: IO[bytes]) -> str:
     while chunk := stream.read(READ_CHUNK_BYTES):
         if b"\x00" in chunk:
             raise FileReadError(NOT_A_TABLE)
+        if chunk.isascii() and not any(d.getstate()[0] for d in decoders.values()):
+            continue  # every candidate reads ASCII alike (and finds no Japanese in it)
         decoders, cp932_text = _decoders_that_accept(decoders, chunk, final=False)
         if cp932_text:
             found = len(JAPANESE_CHARS.findall(cp932_text))

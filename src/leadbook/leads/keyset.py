@@ -1,0 +1,198 @@
+"""Cursor (keyset) pagination over a sorted lead list: the API's `cursor` and the leads
+table's Next / Previous links.
+
+A page read with `offset` makes the database walk past every skipped row: page 10,000 of a
+million leads costs as much as reading them all. A cursor instead names the last lead of the
+page just read by its sort values and id, and the next page starts right after it with a
+condition the sort index answers directly (`name > 'Kit' OR (name = 'Kit' AND id > 42)`),
+so a deep page is as cheap as the first.
+
+The cursor is opaque to its holder: the sort values and the ordering, signed so that a cursor
+cannot be forged or edited (a damaged one is refused with 422 rather than reaching the
+database). The ordering is the table's (leads.filters.ORDERINGS) with the id as the last
+tie-breaker, NULLs placed exactly as `order_by_clause` places them.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core import signing
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
+
+from .filters import NULLABLE, ORDERINGS
+from .models import Lead
+
+# The API gave out the first cursors: its salt stays, so that those still work.
+SALT = "leadbook.api.leads.cursor"
+VERSION = 1
+
+
+def sort_columns(ordering: str) -> list[str]:
+    """The columns a lead list sorted by `ordering` is in order of, id last."""
+    return [*ORDERINGS[ordering.lstrip("-")], "id"]
+
+
+def _field(path: str):
+    """The model field a column path (`status__position`) ends at."""
+    model: Any = Lead
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model
+    return model._meta.get_field(parts[-1])
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def make_cursor(ordering: str, lead_id: int) -> str | None:
+    """A cursor for the page after lead `lead_id` in a list sorted by `ordering` (None when
+    the lead has gone meanwhile)."""
+    columns = sort_columns(ordering)
+    row = Lead.all_objects.filter(pk=lead_id).values_list(*columns).first()
+    if row is None:
+        return None
+    return signing.dumps({"v": VERSION, "o": ordering, "k": [_plain(v) for v in row]},
+                         salt=SALT, compress=True)
+
+
+class InvalidCursor(ValueError):
+    """Not a cursor Leadbook gave out, or one given out for another ordering."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def read_cursor(cursor: str, ordering: str) -> list[Any]:
+    """The sort values a cursor names, for a list sorted by `ordering` (InvalidCursor when
+    it is not a cursor Leadbook gave out, or was given out for another ordering)."""
+    try:
+        data = signing.loads(cursor, salt=SALT)
+    except signing.BadSignature:
+        raise InvalidCursor("Not a valid cursor: send back the next_cursor of a previous "
+                            "page unchanged.") from None
+    if not isinstance(data, dict) or data.get("v") != VERSION:
+        raise InvalidCursor("This cursor is from an older version of Leadbook: start "
+                            "again from the first page.")
+    if data.get("o") != ordering:
+        raise InvalidCursor(f"This cursor belongs to a list sorted by {data.get('o')!r}, "
+                            f"not {ordering!r}: send the same ordering (and filters) as the "
+                            "page it came from.")
+    columns = sort_columns(ordering)
+    values = data.get("k")
+    if not isinstance(values, list) or len(values) != len(columns):
+        raise InvalidCursor("Not a valid cursor.")
+    return [None if value is None else _field(column).to_python(value)
+            for column, value in zip(columns, values, strict=True)]
+
+
+def after(ordering: str, values: list[Any]) -> Q:
+    """The leads that come after the one with sort `values` in a list sorted by `ordering`.
+
+    For columns c1..cn (id last, never NULL, unique): (c1 after v1) OR (c1 = v1 AND c2 after
+    v2) OR ... "After" follows the direction and where NULLs sort (see order_by_clause); a
+    bound on the first column alone is added so the database can seek in its index instead
+    of filtering every row."""
+    descending = ordering.startswith("-")
+    columns = sort_columns(ordering)
+    condition = Q(pk__in=[])  # nothing
+    equal = Q()
+    for column, value in zip(columns, values, strict=True):
+        condition |= equal & _strictly_after(column, value, descending)
+        equal &= Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
+    return _seek(columns[0], values[0], descending) & condition
+
+
+def _nulls_first(column: str, descending: bool) -> bool:
+    return NULLABLE.get(column, False) != descending
+
+
+def _strictly_after(column: str, value: Any, descending: bool) -> Q:
+    nulls_first = _nulls_first(column, descending)
+    if value is None:
+        # Among NULLs nothing is strictly after; the non-NULL values follow when NULLs lead.
+        return Q(**{f"{column}__isnull": False}) if nulls_first else Q(pk__in=[])
+    if column == "id":
+        # `id + 0`: the tie-breaker must not tempt SQLite into a rowid range on another
+        # index (then sorting every row after it) instead of walking the sort index.
+        lookup = LessThan if descending else GreaterThan
+        return Q(lookup(F("id") + Value(0), value))
+    later = Q(**{f"{column}__{'lt' if descending else 'gt'}": value})
+    if column in NULLABLE and not nulls_first:
+        later |= Q(**{f"{column}__isnull": True})
+    return later
+
+
+def _seek(column: str, value: Any, descending: bool) -> Q:
+    """A range on the first sort column that holds every row after `value` (it narrows the
+    index scan; the exact condition comes with it)."""
+    nulls_first = _nulls_first(column, descending)
+    if value is None:
+        return Q() if nulls_first else Q(**{f"{column}__isnull": True})
+    bound = Q(**{f"{column}__{'lte' if descending else 'gte'}": value})
+    if column in NULLABLE and not nulls_first:
+        bound |= Q(**{f"{column}__isnull": True})
+    return bound
+
+
+def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, limit: int,
+               offset: int = 0, read: Callable[[QuerySet[Lead]], list] = list) -> list:
+    """Up to `limit` leads of `queryset` (sorted by `ordering`) after `cursor` (from the
+    start without one, skipping `offset`), each part read with `read`."""
+    rows: list = []
+    for part in parts_after(queryset, ordering, cursor):
+        rows += read(part[offset:offset + limit - len(rows)])
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def reverse_ordering(ordering: str) -> str:
+    """The same order backwards ('name' <-> '-name'): reading it after a page's first lead
+    gives the leads before that page, nearest first."""
+    return ordering[1:] if ordering.startswith("-") else f"-{ordering}"
+
+
+# Sort columns that may be empty and have an index of (is_active, column IS NULL, column, id)
+# (see Lead.Meta.indexes): their empty and their filled leads are two runs of that index.
+SPLIT_BY_EMPTY = ("last_outreach_at", "next_follow_up_on", "owner_name")
+
+
+def parts_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None
+                ) -> list[QuerySet[Lead]]:
+    """The leads after `cursor` as querysets to read one after the other (most often only
+    the first is needed).
+
+    One condition spanning the empty and the filled values of a nullable sort column
+    (`c > v OR c IS NULL OR ...`) makes SQLite give up walking the index and sort every
+    row after the cursor. So for those columns the rest of the list is read as two plain
+    ranges of the index: the rest of the run the cursor is in, then the other run when it
+    comes after."""
+    if not cursor:
+        return [queryset]
+    values = read_cursor(cursor, ordering)
+    columns = sort_columns(ordering)
+    if len(columns) != 2 or columns[0] not in SPLIT_BY_EMPTY:
+        return [queryset.filter(after(ordering, values))]
+    column, (value, last_id) = columns[0], values
+    descending = ordering.startswith("-")
+    nulls_first = _nulls_first(column, descending)
+    sign = "-" if descending else ""
+    id_after = Q(**{f"id__{'lt' if descending else 'gt'}": last_id})
+
+    def run(empty: bool) -> QuerySet[Lead]:
+        # `(column IS NULL) = empty` as the index has it, so SQLite seeks to the run.
+        part = queryset.filter(Exact(IsNull(F(column), True), Value(empty)))
+        if empty:
+            return part.filter(**{f"{column}__isnull": True}).order_by(f"{sign}id")
+        return part.order_by(f"{sign}{column}", f"{sign}id")
+
+    if value is None:
+        rest = run(True).filter(id_after)
+        return [rest, run(False)] if nulls_first else [rest]
+    bound = {f"{column}__{'lte' if descending else 'gte'}": value}
+    beyond = {f"{column}__{'lt' if descending else 'gt'}": value}
+    rest = run(False).filter(Q(**bound) & (Q(**beyond) | (Q(**{column: value}) & id_after)))
+    return [rest] if nulls_first else [rest, run(True)]
