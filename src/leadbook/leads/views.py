@@ -117,7 +117,7 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
     if by_cursor:
         # An edited or outdated link gives the page by its number instead.
         with suppress(keyset.InvalidCursor):
-            rows, more = _rows_by_cursor(view, base, after, before, per_page)
+            rows, more = _rows_by_cursor(view, leads, base, after, before, per_page)
     if rows is None:
         page = paginator.get_page(number)
         number, rows, more = page.number, list(page.object_list), page.has_next()
@@ -137,12 +137,14 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
             **links}
 
 
-def _rows_by_cursor(view: LeadFilter, base: QuerySet[Lead], after: str | None,
-                    before: str | None, per_page: int) -> tuple[list[Lead], bool]:
-    """A page after a cursor (Next), or before one (Previous: read backwards, then turned
-    round). Returns the leads and whether more follow them."""
+def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead],
+                    after: str | None, before: str | None,
+                    per_page: int) -> tuple[list[Lead], bool]:
+    """A page after a cursor (Next) in `leads` (the view applied to `base`), or before one
+    (Previous: the view read backwards from `base`, then turned round). Returns the leads
+    and whether more follow them."""
     if after:
-        rows = keyset.read_after(view.apply(base), view.ordering, after, limit=per_page + 1)
+        rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1)
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
     rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
