@@ -54,13 +54,13 @@ print(json.dumps({{"stalled": stalled}}))
 """
 
 
-def _write_file(path) -> set[str]:
+def _write_file(path, rows: int = ROWS) -> set[str]:
     """The leads file; returns the emails of its valid rows."""
     valid = set()
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(["Name", "Email", "Phone", "City"])
-        for n in range(1, ROWS + 1):
+        for n in range(1, rows + 1):
             if n % INVALID_EVERY == 0:
                 email = f"person{n} at example.com"
             else:
@@ -202,3 +202,24 @@ def test_serve_starts_a_killed_worker_again_and_stays_up(site, tmp_path):
         with urllib.request.urlopen(server + "/healthz", timeout=10) as response:
             assert response.status == 200
     assert "The task worker stopped" in (tmp_path / "server.log").read_text()
+
+
+def test_stopping_serve_lets_the_running_job_finish_its_work(site, tmp_path):
+    """SIGTERM to `leadbook serve` while an import runs: the worker is asked to stop once,
+    so it finishes the job it has (or is killed after the grace period, leaving whole
+    batches to resume); the job never fails for it and nothing is logged as an error."""
+    sql = query(site)
+    path = tmp_path / "leads.csv"
+    _write_file(path, rows=8000)  # an import of a few seconds
+    out = leadbook(site, "shell", "-c", SETUP.format(admin=ADMIN, path=str(path)), timeout=600)
+    job_id = __import__("json").loads(out.strip().splitlines()[-1])["id"]
+    log = tmp_path / "server.log"
+    with running_server(site, log=log):
+        deadline = time.monotonic() + 120
+        while _state(sql, job_id)["state"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(sql, job_id)["state"] == "importing"
+    output = log.read_text()
+    assert "shutting down gracefully" in output  # the worker was asked while it worked
+    assert "terminating current task" not in output and "Traceback" not in output, output
+    assert _state(sql, job_id)["state"] in ("done", "importing")

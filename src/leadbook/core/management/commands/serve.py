@@ -59,12 +59,16 @@ class Command(BaseCommand):
     def _supervise(self, processes: list[subprocess.Popen], worker: list[str] | None,
                    env: dict) -> None:
         stopping = False
+        signalled: set[int] = set()
 
         def stop(signum=None, frame=None):
+            # Each process is asked once: a second SIGTERM makes the task worker abandon the
+            # job it is running (django-tasks reads it as "force"), failing that job.
             nonlocal stopping
             stopping = True
             for p in processes:
-                if p.poll() is None:
+                if p.poll() is None and p.pid not in signalled:
+                    signalled.add(p.pid)
                     p.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
