@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leadbook.leads import keyset
 from leadbook.leads.filters import ORDERINGS, LeadFilter
 from leadbook.leads.models import Lead
 
@@ -167,6 +168,28 @@ def test_every_sort_comes_from_an_index_in_order(leads, ordering, table_statisti
             and (not SQLITE or table_statistics == "no statistics")):
         return
     assert not sorts_rows(text), f"{ordering}: rows sorted, not read in order\n{rows_sql}\n{text}"
+
+
+@pytest.mark.parametrize("ordering", SORTS)
+def test_a_page_after_a_cursor_seeks_to_it_in_the_sort_index(leads, ordering, table_statistics):
+    """Each part a cursor page is read in (keyset.parts_after) comes from an index in order;
+    on SQLite the rest of the cursor's run is a seek to (its sort values, id > the cursor's),
+    not a walk from the start of the run."""
+    queryset = LeadFilter.from_params({"ordering": ordering}).apply(Lead.objects.for_table())
+    cursor = keyset.make_cursor(ordering, Lead.objects.get(name="Corner Cup").pk)
+    parts = keyset.parts_after(queryset, ordering, cursor)
+    for number, part in enumerate(parts):
+        with CaptureQueriesContext(connection) as captured:
+            list(part[:50])
+        (sql,) = [q["sql"] for q in captured.captured_queries if 'FROM "leads_lead"' in q["sql"]]
+        text = plan(sql)
+        assert not full_scans(text), f"{ordering}: full scan of leads_lead\n{sql}\n{text}"
+        if ordering in STATUS_NEEDS_STATISTICS and (
+                not SQLITE or table_statistics == "no statistics"):
+            continue
+        assert not sorts_rows(text), f"{ordering}: rows sorted\n{sql}\n{text}"
+        if SQLITE and number == 0 and ordering not in STATUS_NEEDS_STATISTICS:
+            assert "id>?" in text or "id<?" in text, f"{ordering}: no seek\n{sql}\n{text}"
 
 
 @pytest.mark.parametrize("ordering", ["name", "-last_outreach", "pending", "status"])

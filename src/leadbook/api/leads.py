@@ -385,11 +385,12 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
     if view.errors:
         raise Unprocessable([field_error(param, message, location="query")
                              for param, message in view.errors.items()])
-    leads = view.apply(Lead.objects.visible_to(request.user))
+    visible = Lead.objects.visible_to(request.user)
+    leads = view.apply(visible)
     with cursor_errors():
         rows = keyset.read_after(leads, view.ordering, filters.cursor, offset=filters.offset,
                                  limit=filters.limit + 1,  # one more: is there a next page?
-                                 read=leads_json)
+                                 read=leads_json, within=view.whole_list(visible))
     more = len(rows) > filters.limit
     items = rows[:filters.limit]
     return {"items": items, "count": leads.count(),

@@ -263,6 +263,16 @@ class LeadFilter:
             queryset = queryset.search(self.search)
         return queryset.order_by(*order_by_clause(self.ordering))
 
+    def whole_list(self, queryset: QuerySet[Lead]) -> QuerySet[Lead] | None:
+        """The list this view narrows down (the same leads, active or not, in the same order,
+        unfiltered), in which a page of it is looked for first (keyset.read_after). None
+        when the view narrows nothing, or searches: a search finds its leads through its own
+        index, and most searches match few leads."""
+        whole = LeadFilter(active=self.active, ordering=self.ordering)
+        if self.search or self.to_params() == whole.to_params():
+            return None
+        return whole.apply(queryset)
+
     def to_params(self) -> list[tuple[str, str]]:
         """The query parameters that describe this view (the defaults left out)."""
         pairs: list[tuple[str, str]] = []

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import F, Q, QuerySet, Value
-from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
+from django.db.models.lookups import Exact, IsNull
 
 from .filters import NULLABLE, ORDERINGS
 from .models import Lead
@@ -88,21 +88,25 @@ def read_cursor(cursor: str, ordering: str) -> list[Any]:
             for column, value in zip(columns, values, strict=True)]
 
 
-def after(ordering: str, values: list[Any]) -> Q:
-    """The leads that come after the one with sort `values` in a list sorted by `ordering`.
+def after(ordering: str, keys: list[Any]) -> Q:
+    """The leads whose sort values come strictly after `keys` (the values of the ordering's
+    columns, the id left out) in a list sorted by `ordering`.
 
-    For columns c1..cn (id last, never NULL, unique): (c1 after v1) OR (c1 = v1 AND c2 after
-    v2) OR ... "After" follows the direction and where NULLs sort (see order_by_clause); a
-    bound on the first column alone is added so the database can seek in its index instead
-    of filtering every row."""
+    For columns c1..cn: (c1 after v1) OR (c1 = v1 AND c2 after v2) OR ... "After" follows
+    the direction and where NULLs sort (see order_by_clause); a bound on the first column
+    alone is added so the database can seek in its index instead of filtering every row."""
     descending = ordering.startswith("-")
-    columns = sort_columns(ordering)
+    columns = sort_columns(ordering)[:-1]
     condition = Q(pk__in=[])  # nothing
     equal = Q()
-    for column, value in zip(columns, values, strict=True):
+    for column, value in zip(columns, keys, strict=True):
         condition |= equal & _strictly_after(column, value, descending)
-        equal &= Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
-    return _seek(columns[0], values[0], descending) & condition
+        equal &= _equal(column, value)
+    return _seek(columns[0], keys[0], descending) & condition
+
+
+def _equal(column: str, value: Any) -> Q:
+    return Q(**{f"{column}__isnull": True}) if value is None else Q(**{column: value})
 
 
 def _nulls_first(column: str, descending: bool) -> bool:
@@ -114,11 +118,6 @@ def _strictly_after(column: str, value: Any, descending: bool) -> Q:
     if value is None:
         # Among NULLs nothing is strictly after; the non-NULL values follow when NULLs lead.
         return Q(**{f"{column}__isnull": False}) if nulls_first else Q(pk__in=[])
-    if column == "id":
-        # `id + 0`: the tie-breaker must not tempt SQLite into a rowid range on another
-        # index (then sorting every row after it) instead of walking the sort index.
-        lookup = LessThan if descending else GreaterThan
-        return Q(lookup(F("id") + Value(0), value))
     later = Q(**{f"{column}__{'lt' if descending else 'gt'}": value})
     if column in NULLABLE and not nulls_first:
         later |= Q(**{f"{column}__isnull": True})
@@ -137,16 +136,43 @@ def _seek(column: str, value: Any, descending: bool) -> Q:
     return bound
 
 
+# How many leads of the whole list a filtered page is first looked for among (read_after).
+PROBE_ROWS = 4000
+
+
 def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, limit: int,
-               offset: int = 0, read: Callable[[QuerySet[Lead]], list] = list) -> list:
+               offset: int = 0, read: Callable[[QuerySet[Lead]], list] = list,
+               within: QuerySet[Lead] | None = None) -> list:
     """Up to `limit` leads of `queryset` (sorted by `ordering`) after `cursor` (from the
-    start without one, skipping `offset`), each part read with `read`."""
+    start without one, skipping `offset`), each part read with `read`.
+
+    `within`: the whole list `queryset` is a filtered part of, in the same order. A filter
+    that many leads pass (a status and a lead type, say) fills a page from the first few
+    thousand leads of the whole list, which its sort index gives at once; but SQLite's
+    planner cannot tell such a filter from a rare one, and reads every lead of the status
+    and sorts them (200 ms at a million leads, against ~13 ms). So the page is first looked
+    for among the first PROBE_ROWS leads of `within` after the cursor; only when they do
+    not hold it is the filtered query run as it is, which suits rare filters."""
     rows: list = []
-    for part in parts_after(queryset, ordering, cursor):
-        rows += read(part[offset:offset + limit - len(rows)])
+    parts = parts_after(queryset, ordering, cursor)
+    wholes = parts_after(within, ordering, cursor) if within is not None and not offset \
+        else [None] * len(parts)
+    for part, whole in zip(parts, wholes, strict=True):
+        wanted = limit - len(rows)
+        found = None if whole is None else _probe(part, whole, wanted, read)
+        rows += read(part[offset:offset + wanted]) if found is None else found
         if len(rows) >= limit:
             break
     return rows
+
+
+def _probe(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int,
+           read: Callable[[QuerySet[Lead]], list]) -> list | None:
+    """The first `wanted` leads of `part` when they are among the first PROBE_ROWS of
+    `whole` (the same list unfiltered), or when those are all of it; else None."""
+    ids = list(whole.values_list("pk", flat=True)[:PROBE_ROWS])
+    found = read(part.filter(pk__in=ids)[:wanted])
+    return found if len(found) == wanted or len(ids) < PROBE_ROWS else None
 
 
 def reverse_ordering(ordering: str) -> str:
@@ -165,22 +191,28 @@ def parts_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None
     """The leads after `cursor` as querysets to read one after the other (most often only
     the first is needed).
 
-    One condition spanning the empty and the filled values of a nullable sort column
-    (`c > v OR c IS NULL OR ...`) makes SQLite give up walking the index and sort every
-    row after the cursor. So for those columns the rest of the list is read as two plain
-    ranges of the index: the rest of the run the cursor is in, then the other run when it
-    comes after."""
+    First the rest of the cursor's run of equal sort values (`c = v AND id > 42`: the sort
+    index gives it in order from the cursor on), then the leads whose sort values come
+    after. One condition for both (`c > v OR (c = v AND id > 42)`) makes the database walk
+    the run from its start: at a million leads sorted by temperature, a page half-way took
+    200 ms, against under a millisecond for the two parts.
+
+    A nullable sort column splits further. One condition spanning its empty and its filled
+    values (`c > v OR c IS NULL`) makes SQLite give up walking the index and sort every row
+    after the cursor; so its empty and filled leads are read as two plain runs of the
+    index (`c IS NULL` leads it), the one after the cursor's when it comes after."""
     if not cursor:
         return [queryset]
-    values = read_cursor(cursor, ordering)
-    columns = sort_columns(ordering)
-    if len(columns) != 2 or columns[0] not in SPLIT_BY_EMPTY:
-        return [queryset.filter(after(ordering, values))]
-    column, (value, last_id) = columns[0], values
+    *keys, last_id = read_cursor(cursor, ordering)
+    columns = sort_columns(ordering)[:-1]
     descending = ordering.startswith("-")
+    id_after = Q(**{f"id__{'lt' if descending else 'gt'}": last_id})
+    rest_of_run = Q(*(_equal(c, v) for c, v in zip(columns, keys, strict=True))) & id_after
+    if len(columns) != 1 or columns[0] not in SPLIT_BY_EMPTY:
+        return [queryset.filter(rest_of_run), queryset.filter(after(ordering, keys))]
+    column, value = columns[0], keys[0]
     nulls_first = _nulls_first(column, descending)
     sign = "-" if descending else ""
-    id_after = Q(**{f"id__{'lt' if descending else 'gt'}": last_id})
 
     def run(empty: bool) -> QuerySet[Lead]:
         # `(column IS NULL) = empty` as the index has it, so SQLite seeks to the run.
@@ -192,7 +224,6 @@ def parts_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None
     if value is None:
         rest = run(True).filter(id_after)
         return [rest, run(False)] if nulls_first else [rest]
-    bound = {f"{column}__{'lte' if descending else 'gte'}": value}
     beyond = {f"{column}__{'lt' if descending else 'gt'}": value}
-    rest = run(False).filter(Q(**bound) & (Q(**beyond) | (Q(**{column: value}) & id_after)))
-    return [rest] if nulls_first else [rest, run(True)]
+    filled = [run(False).filter(rest_of_run), run(False).filter(**beyond)]
+    return filled if nulls_first else [*filled, run(True)]

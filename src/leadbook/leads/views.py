@@ -112,9 +112,11 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
     after, before = params.get("after"), params.get("before")
     leads = view.apply(base)
     by_cursor = bool(after or before) and number > 1
+    if not by_cursor:
+        after = before = None
     paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number)
     rows, more = None, False
-    if by_cursor:
+    if by_cursor or number == 1:
         # An edited or outdated link gives the page by its number instead.
         with suppress(keyset.InvalidCursor):
             rows, more = _rows_by_cursor(view, leads, base, after, before, per_page)
@@ -140,15 +142,16 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
 def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead],
                     after: str | None, before: str | None,
                     per_page: int) -> tuple[list[Lead], bool]:
-    """A page after a cursor (Next) in `leads` (the view applied to `base`), or before one
-    (Previous: the view read backwards from `base`, then turned round). Returns the leads
-    and whether more follow them."""
-    if after:
-        rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1)
+    """The page after a cursor (Next; the first page without one) in `leads` (the view
+    applied to `base`), or before one (Previous: the view read backwards from `base`, then
+    turned round). Returns the leads and whether more follow them."""
+    if not before:
+        rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1,
+                                 within=view.whole_list(base))
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
     rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
-                             limit=per_page)
+                             limit=per_page, within=backwards.whole_list(base))
     return rows[::-1], True  # the page Previous was pressed on follows
 
 

@@ -1,0 +1,90 @@
+"""keyset.read_after looking for a filtered page among the whole list's first leads first.
+
+Whatever the probe finds or misses, the page must be the one the filtered query gives: the
+same leads in the same order, from the start or after any cursor, in every ordering."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from leadbook.leads import keyset
+from leadbook.leads.filters import ORDERINGS, LeadFilter
+from leadbook.leads.models import Lead
+
+ALL_ORDERINGS = [*ORDERINGS, *(f"-{key}" for key in ORDERINGS)]
+PAGE = 4
+
+
+@pytest.fixture
+def book(make_lead, admin, member):
+    """30 leads with ties in every column, NULLs in the nullable ones, warm every other one,
+    Wholesale every third."""
+    now = timezone.now().replace(microsecond=0)
+    leads = [make_lead(name=f"Shop {i % 6}", temperature=["cold", "warm"][i % 2],
+                       owner=[None, admin, member][i % 3],
+                       lead_types=[["Wholesale"], ["Collab"], []][i % 3]) for i in range(30)]
+    for i, lead in enumerate(leads):
+        Lead.objects.filter(pk=lead.pk).update(
+            last_outreach_at=None if i % 4 == 0 else now - datetime.timedelta(days=i % 3),
+            next_follow_up_on=None if i % 2 else now.date() + datetime.timedelta(days=i % 5))
+    return leads
+
+
+def pages(view: LeadFilter, *, within: bool) -> list[list[int]]:
+    """Every page of the view, each read after the previous page's last lead."""
+    base = Lead.objects.all()
+    leads, whole = view.apply(base), view.whole_list(base) if within else None
+    result, cursor = [], None
+    while True:
+        rows = keyset.read_after(leads, view.ordering, cursor, limit=PAGE + 1, within=whole)
+        result.append([lead.pk for lead in rows[:PAGE]])
+        if len(rows) <= PAGE:
+            return result
+        cursor = keyset.make_cursor(view.ordering, rows[PAGE - 1].pk)
+
+
+@pytest.mark.parametrize("ordering", ALL_ORDERINGS)
+def test_a_filtered_walk_is_the_same_with_the_probe(book, monkeypatch, ordering):
+    for params in ({"temperature": "warm"}, {"lead_type": "Wholesale"},
+                   {"temperature": "warm", "lead_type": "Collab"}):
+        view = LeadFilter.from_params({**params, "ordering": ordering})
+        expected = pages(view, within=False)
+        assert sum(map(len, expected)) == view.apply(Lead.objects.all()).count() > PAGE
+        # 2: smaller than a page, so the probe never holds one and the filtered query runs;
+        # 9: some pages are found among the first leads, others not; 1000: the whole book.
+        for probe_rows in (2, 9, 1000):
+            monkeypatch.setattr(keyset, "PROBE_ROWS", probe_rows)
+            assert pages(view, within=True) == expected, (params, probe_rows)
+
+
+def _queries(view: LeadFilter) -> list[str]:
+    base = Lead.objects.all()
+    with CaptureQueriesContext(connection) as captured:
+        keyset.read_after(view.apply(base), view.ordering, None, limit=PAGE + 1,
+                          within=view.whole_list(base))
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_dense_filter_is_read_from_the_first_leads_only(book, monkeypatch):
+    monkeypatch.setattr(keyset, "PROBE_ROWS", 12)  # 6 warm among them: a page and one more
+    ids, page = _queries(LeadFilter.from_params({"temperature": "warm"}))
+    assert "LIMIT 12" in ids and '"temperature"' not in ids
+    assert '"temperature"' in page and " IN (" in page
+
+
+def test_a_rare_filter_falls_back_to_its_own_query(book, monkeypatch):
+    monkeypatch.setattr(keyset, "PROBE_ROWS", 12)  # 2 Wholesale and warm among them
+    ids, probe, page = _queries(LeadFilter.from_params(
+        {"temperature": "warm", "lead_type": "Wholesale"}))
+    assert "LIMIT 12" in ids and '"leads_lead"."id" IN (' in probe
+    assert f"LIMIT {PAGE + 1}" in page and '"leads_lead"."id" IN (' not in page
+
+
+@pytest.mark.parametrize("params", [{}, {"ordering": "-created"}, {"search": "shop"},
+                                    {"active": "false"}])
+def test_nothing_is_probed_when_the_view_narrows_nothing_or_searches(book, params):
+    assert LeadFilter.from_params(params).whole_list(Lead.objects.all()) is None
+    assert len(_queries(LeadFilter.from_params(params))) == 1
