@@ -96,7 +96,37 @@ def test_a_cursor_still_works_when_its_lead_is_deleted(api_member, book):
     rest = api_member.get("/leads", limit=500, ordering="-last_outreach",
                           cursor=first["next_cursor"]).json()
     assert [lead["id"] for lead in rest["items"]] == everything[10:]
-    assert rest["count"] == 20
+    assert rest["count"] == 23  # the walk's count, from its first page
+    assert api_member.get("/leads", ordering="-last_outreach").json()["count"] == 20
+
+
+def test_a_walk_counts_the_list_once_and_its_pages_agree(api_member, book):
+    first = api_member.get("/leads", limit=4, temperature="warm").json()
+    assert first["count"] == 11
+    with CaptureQueriesContext(connection) as queries:
+        second = api_member.get("/leads", limit=4, temperature="warm",
+                                cursor=first["next_cursor"]).json()
+    assert second["count"] == 11
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    third = api_member.get("/leads", limit=4, temperature="warm",
+                           cursor=second["next_cursor"]).json()
+    assert third["count"] == 11 and len(third["items"]) == 3
+
+
+def test_a_cursor_sent_with_other_filters_counts_them(api_member, book):
+    first = api_member.get("/leads", limit=4, ordering="name").json()
+    assert first["count"] == 23
+    cold = api_member.get("/leads", limit=4, ordering="name", temperature="cold",
+                          cursor=first["next_cursor"]).json()
+    assert cold["count"] == 12  # counted again, for the list actually asked for
+    assert all(lead["temperature"] == "cold" for lead in cold["items"])
+
+
+def test_a_walk_by_another_user_counts_its_own_list(api_member, api_admin, book):
+    cursor = api_member.get("/leads", limit=4).json()["next_cursor"]
+    with CaptureQueriesContext(connection) as queries:
+        assert api_admin.get("/leads", limit=4, cursor=cursor).json()["count"] == 23
+    assert [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
 
 
 def test_cursor_pages_do_not_use_offset(api_member, book):
@@ -138,3 +168,15 @@ def test_cursor_and_offset_together_are_a_422(api_member, book):
 
 def test_the_cursor_needs_a_token(api_anonymous):
     assert api_anonymous.get("/leads", cursor="x").status_code == 401
+
+
+@pytest.mark.parametrize("ordering", ALL_ORDERINGS)
+def test_an_offset_page_is_that_slice_of_the_list(api_member, book, ordering):
+    everything = [lead["id"] for lead in api_member.get(
+        "/leads", ordering=ordering, limit=500).json()["items"]]
+    with CaptureQueriesContext(connection) as queries:
+        page = api_member.get("/leads", ordering=ordering, limit=5, offset=7).json()
+    assert [lead["id"] for lead in page["items"]] == everything[7:12]
+    # The skipped leads are counted off by id only, in a subquery (a deferred join).
+    (rows_sql,) = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
+    assert 'IN (SELECT' in rows_sql

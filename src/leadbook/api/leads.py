@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import urlencode
 from ninja import Header, Query, Router, Status
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -110,6 +111,9 @@ class LeadPage(BaseModel):
 
 
 class LeadListPage(LeadPage):
+    count: int = Field(description="How many leads match, over all pages. A page read with "
+                                   "a cursor gives the count of the walk's first page, so "
+                                   "every page of one walk agrees.")
     next_cursor: str | None = Field(
         description="Send it as `cursor` (with the same filters and ordering) for the next "
                     "page; null on the last page.")
@@ -393,8 +397,15 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
                                  read=leads_json, within=view.whole_list(visible))
     more = len(rows) > filters.limit
     items = rows[:filters.limit]
-    return {"items": items, "count": leads.count(),
-            "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"]) if more else None}
+    # A walk by cursor counts the list once, on its first page, and carries the count in
+    # its cursors: counting a million leads costs more than reading any page of them.
+    counted = f"{request.user.pk}?{urlencode(view.to_params())}"
+    count = keyset.carried_count(filters.cursor, counted) if filters.cursor else None
+    if count is None:
+        count = leads.count()
+    return {"items": items, "count": count,
+            "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"],
+                                              count=(counted, count)) if more else None}
 
 
 @router.post("/leads", response=responses(
