@@ -1,5 +1,5 @@
-"""Helpers shared by the benchmarks: a throwaway data directory (and PostgreSQL cluster),
-timing, a real server, child processes' time and peak memory."""
+"""Helpers shared by the benchmarks: a data directory and PostgreSQL cluster (throwaway, or
+kept for re-runs), timing, a real server, child processes' time and peak memory."""
 
 import os
 import socket
@@ -174,17 +174,27 @@ def pg_bin(name: str) -> str:
 
 
 @contextmanager
-def postgres_cluster(settings: dict | None = None):
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (like tests/pg_cluster.py, but with
-    fsync on: the benchmarks write a million rows and should pay what a server pays) and an
-    empty `leadbook` database in it; yields its DATABASE_URL."""
+def postgres_cluster(settings: dict | None = None, directory: str | None = None):
+    """A PostgreSQL cluster on 127.0.0.1 (like tests/pg_cluster.py, but with fsync on: the
+    benchmarks write a million rows and should pay what a server pays) with a `leadbook`
+    database in it; yields its DATABASE_URL.
+
+    Throwaway (a temporary directory, removed afterwards) unless `directory` is given: then
+    the cluster lives in `directory` (its data in directory/data, its log in directory/log),
+    is made (initdb) only if missing, started for the run, and stopped but kept afterwards,
+    so a re-run finds the leads it seeded."""
     import shutil
 
     import psycopg
 
     from tests.pg_cluster import _as_cluster_owner
 
-    workdir = tempfile.mkdtemp(prefix="leadbook-bench-pg-")
+    keep = directory is not None
+    if directory is not None:
+        os.makedirs(directory, exist_ok=True)
+        workdir = os.path.abspath(directory)
+    else:
+        workdir = tempfile.mkdtemp(prefix="leadbook-bench-pg-")
     datadir = os.path.join(workdir, "data")
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
@@ -195,17 +205,21 @@ def postgres_cluster(settings: dict | None = None):
     options = " ".join([f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir}",
                         *(f"-c {k}={v}" for k, v in settings.items())])
     try:
-        subprocess.run(_as_cluster_owner([
-            pg_bin("initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
+        if not os.path.exists(os.path.join(datadir, "PG_VERSION")):
+            subprocess.run(_as_cluster_owner([
+                pg_bin("initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
+                "--encoding=UTF8", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
         subprocess.run(_as_cluster_owner([
             pg_ctl, "-D", datadir, "-o", options, "-l", os.path.join(workdir, "log"), "-w",
             "start"]), check=True, stdout=subprocess.DEVNULL)
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
                              autocommit=True) as conn:
-            conn.execute("CREATE DATABASE leadbook")
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'leadbook'"
+                                ).fetchone():
+                conn.execute("CREATE DATABASE leadbook")
         yield f"postgres://postgres@127.0.0.1:{port}/leadbook"
     finally:
         subprocess.run(_as_cluster_owner([pg_ctl, "-D", datadir, "-m", "fast", "stop"]),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -4,11 +4,19 @@
     BENCH_LEADS=1000000 make bench          # the 1M run (see docs/performance.md)
 
 Each database runs in its own child process (Django reads DATABASE_URL once), against a
-fresh data directory, and for PostgreSQL a throwaway cluster started for the run. Each run
-writes bench/results/<db>-<leads>.json and .md; then bench/results.md (and the same as
-bench/results/results.md, with every run's JSON gathered in bench/results/results.json)
-is regenerated from all the runs in bench/results/, so a 1M run adds to a 100k one
-instead of replacing it.
+fresh data directory, and for PostgreSQL a throwaway cluster started for the run. With
+`--data-dir DIR` (BENCH_DATA_DIR) the data directory is DIR and is kept: the first run seeds
+it, later runs reuse its leads (no seeding: at 1M leads that saves half an hour). For
+PostgreSQL the cluster then lives in DIR/pgdata: made (initdb) only if missing, started for
+the run, stopped (not removed) afterwards:
+
+    python -m bench.run --db postgres --leads 1000000 --only table,api --data-dir /tmp/pg1m
+
+Each run writes bench/results/<db>-<leads>.json and .md (a partial run, `--only table`,
+merges into them: the other parts stay, each with the time it was measured); then
+bench/results.md (and the same as bench/results/results.md, with every run's JSON gathered
+in bench/results/results.json) is regenerated from all the runs in bench/results/, so a 1M
+run adds to a 100k one instead of replacing it.
 """
 
 import argparse
@@ -35,8 +43,8 @@ def main() -> None:
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""))
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run in this process
     parser.add_argument("--data-dir", default=os.environ.get("BENCH_DATA_DIR", ""),
-                        help="reuse this data directory (SQLite only): seed only if it has "
-                             "no leads yet; kept afterwards")
+                        help="reuse this data directory (and for PostgreSQL the cluster in "
+                             "DIR/pgdata): seed only if it has no leads yet; kept afterwards")
     parser.add_argument("--summary-only", action="store_true",
                         help="only regenerate bench/results.md from bench/results/*.json")
     args = parser.parse_args()
@@ -47,11 +55,12 @@ def main() -> None:
         for db in [d.strip() for d in args.db.split(",") if d.strip()]:
             command = [sys.executable, "-m", "bench.run", "--one", db, "--leads",
                        str(args.leads), "--repeat", str(args.repeat), "--only", args.only]
-            if args.data_dir and db == "sqlite":
+            if args.data_dir:
                 command += ["--data-dir", args.data_dir]
             print(f"== {db}, {args.leads:,} leads ==", flush=True)
             if db == "postgres":
-                with postgres_cluster() as url:
+                cluster_dir = os.path.join(args.data_dir, "pgdata") if args.data_dir else None
+                with postgres_cluster(directory=cluster_dir) as url:
                     subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": url})
             elif db == "sqlite":
                 env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -76,6 +85,7 @@ def run_one(db: str, leads: int, repeat: int, only: str, data_dir: str | None) -
     from leadbook.leads.models import Lead
 
     stem = f"{db}-{leads}"
+    wanted = {name.strip() for name in only.split(",") if name.strip()} or set(BENCHMARKS)
     previous = RESULTS / f"{stem}.json"
     if keep and Lead.all_objects.exists():
         leads = Lead.all_objects.count()
@@ -99,13 +109,20 @@ def run_one(db: str, leads: int, repeat: int, only: str, data_dir: str | None) -
 
     runners = {"table": table.run, "api": api.run, "importing": importing.run,
                "capture": capture.run, "dashboard": dashboard.run}
-    wanted = {name.strip() for name in only.split(",") if name.strip()} or set(BENCHMARKS)
+    when = datetime.datetime.now().isoformat(timespec="seconds")
     results = {
-        "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": machine(), "leads": leads, "seed": seed,
+        "when": when, "machine": machine(), "leads": leads, "seed": seed,
         "database": connection.vendor, "database_version": _db_version(connection),
-        "repeat": repeat, "benchmarks": {},
+        "repeat": repeat, "benchmarks": {}, "measured": {},
     }
+    if previous.exists():
+        # A partial run (--only) replaces only the parts it measures; the others stay,
+        # with the time they were measured.
+        old = json.loads(previous.read_text())
+        for name, data in old.get("benchmarks", {}).items():
+            if name not in wanted:
+                results["benchmarks"][name] = data
+                results["measured"][name] = old.get("measured", {}).get(name, old.get("when"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in BENCHMARKS:
         if name not in wanted:
@@ -117,13 +134,20 @@ def run_one(db: str, leads: int, repeat: int, only: str, data_dir: str | None) -
         except Exception as e:  # keep what the other benchmarks measured
             results["benchmarks"][name] = {"error": f"{type(e).__name__}: {e}"[:500]}
             print(f"  {name} failed: {e}", flush=True)
+        results["measured"][name] = when
         print(f"  {name} took {time.perf_counter() - started:.0f} s", flush=True)
         # Written after every benchmark, so a failure late in a long run loses nothing.
         results["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        results["benchmarks"] = {key: results["benchmarks"][key] for key in
+                                 sorted(results["benchmarks"], key=_benchmark_order)}
         (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2))
         (RESULTS / f"{stem}.md").write_text("\n".join(run_md(results)))
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _benchmark_order(name: str) -> int:
+    return BENCHMARKS.index(name) if name in BENCHMARKS else len(BENCHMARKS)
 
 
 def _db_version(connection) -> str:
@@ -142,14 +166,22 @@ def run_md(results: dict) -> list[str]:
     lines = [f"# {results['database_version']}, {results['leads']:,} leads — "
              f"{results['when']}", "",
              f"Machine: {json.dumps(results['machine'])}", "",
-             f"Seeded with `seed_demo` in {results['seed']['seconds']} s "
-             f"({results['seed']['leads_per_second']:,} leads/s). Each request repeated "
+             f"Seeded with `seed_demo` in {_seed_text(results['seed'])}. Each request repeated "
              f"{results['repeat']} times after 2 warm-up requests.", ""]
     for section, data in results["benchmarks"].items():
+        measured = results.get("measured", {}).get(section)
         lines += [f"## {section}", ""]
+        if measured and measured != results["when"]:
+            lines += [f"Measured {measured} (kept from an earlier run).", ""]
         lines += _section_md(data)
         lines.append("")
     return lines
+
+
+def _seed_text(seed: dict) -> str:
+    if seed.get("seconds") is None:  # a reused data directory, seeded by an unrecorded run
+        return f"? s ({seed.get('note', 'not recorded')})"
+    return f"{seed['seconds']} s ({seed['leads_per_second']:,} leads/s)"
 
 
 def _timed_groups(data: dict) -> dict:
@@ -224,7 +256,8 @@ def write_summary() -> None:
 
     extra = [
         ("seed_demo (s)",
-         lambda r: f"{r['seed']['seconds']} ({r['seed']['leads_per_second']:,}/s)"),
+         lambda r: "?" if r["seed"].get("seconds") is None else
+         f"{r['seed']['seconds']} ({r['seed']['leads_per_second']:,}/s)"),
         ("export all to CSV (s)", lambda r: cell(r, "table", "export", "seconds")),
         ("export peak RSS (MB)", lambda r: cell(r, "table", "export", "peak_rss_mb")),
         ("import rows", lambda r: cell(r, "importing", "file", "rows")),
