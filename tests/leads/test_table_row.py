@@ -38,3 +38,12 @@ def test_a_lead_just_set_inactive_offers_undo(make_lead):
     assert 'class="lb-inactive lb-flash"' in html and ">Undo</button>" in html
     assert ">Converted</span>" in html and ">Reactivate<" in html
     assert "Undo" not in row(lead, just_changed=True, can_edit=False)
+
+
+def test_the_page_wide_url_pattern_gives_each_lead_its_own_address(make_lead):
+    from leadbook.leads.table_row import lead_url_pattern
+
+    for lead in (make_lead(name="Corner Cup"), make_lead(name="Maple Goods")):
+        html = row(lead, url_pattern=lead_url_pattern())
+        assert html == row(lead)
+        assert f'href="{lead.get_absolute_url()}"' in html

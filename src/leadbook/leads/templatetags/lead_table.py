@@ -2,7 +2,7 @@ from django import template
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
-from leadbook.leads.table_row import render_row
+from leadbook.leads.table_row import lead_url_pattern, render_row
 
 register = template.Library()
 
@@ -26,5 +26,6 @@ def _page_values(context) -> dict:
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
                 get_token(request)),
             "return_to": request.get_full_path(),
+            "url_pattern": lead_url_pattern(),
         }
     return shared
