@@ -7,27 +7,21 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.server
 
 THREADS, POSTS_PER_THREAD = 20, 25
 PAIRS = THREADS // 2  # threads t and t + PAIRS post the same people at the same moments
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _person(thread: int, step: int) -> dict[str, str]:
@@ -63,7 +57,7 @@ def _run(args: list[str], env: dict) -> None:
 
 
 def test_concurrent_posts_make_one_lead_per_person_and_lose_nothing(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # SQLite
     env.update(LEADBOOK_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbook.settings",
                LEADBOOK_CAPTURE_RATE_LIMIT="0")
@@ -72,14 +66,9 @@ def test_concurrent_posts_make_one_lead_per_person_and_lose_nothing(tmp_path):
         [sys.executable, "-m", "leadbook.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not answer")
+        # As long as the other server tests wait: migrate and collectstatic come first, and
+        # on a busy machine they took over 30 s.
+        wait_until_up(f"http://127.0.0.1:{port}", server)
         # An admin with the new-web-lead emails on (the default), so every new lead queues one.
         _run(["shell", "-c", "from leadbook.accounts.models import User; User.objects."
                              "create_user('dana', 'dana@example.com', 'long-password-42', "
