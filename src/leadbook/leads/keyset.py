@@ -17,10 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
+from django.db import connections
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.lookups import Exact, IsNull
 
-from .filters import NULLABLE, ORDERINGS
+from .filters import NULLABLE, ORDERINGS, order_by_clause
 from .models import Lead
 
 # The API gave out the first cursors: its salt stays, so that those still work.
@@ -248,6 +249,12 @@ def parts_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None
         part = queryset.filter(Exact(IsNull(F(column), True), Value(empty)))
         if empty:
             return part.filter(**{f"{column}__isnull": True}).order_by(f"{sign}id")
+        if connections[queryset.db].vendor == "postgresql":
+            # PostgreSQL reads `(column IS NULL) = false` as `column IS NOT NULL`, which no
+            # longer pins the index's "is empty" key: it walks the index in order only when
+            # the ORDER BY names that key too. SQLite, given the key, sorted the run instead
+            # (2 s at a million leads).
+            return part.order_by(*order_by_clause(ordering))
         return part.order_by(f"{sign}{column}", f"{sign}id")
 
     if value is None:
