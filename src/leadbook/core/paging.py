@@ -6,6 +6,14 @@ from django.utils.functional import cached_property
 DEFAULT_CAP = 10_000
 
 
+def page_number(value) -> int:
+    """A page number from a query parameter: 1 when missing, not a number or below 1."""
+    try:
+        return max(1, int(value or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 class CappedPaginator(Paginator):
     """A Paginator that counts rows only as far as it needs to.
 
@@ -18,11 +26,7 @@ class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, cap: int | None = None, wanted_page=1,
                  **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        try:
-            wanted = max(1, int(wanted_page or 1))
-        except (TypeError, ValueError):
-            wanted = 1
-        self.limit = max(cap or DEFAULT_CAP, wanted * self.per_page + 1)
+        self.limit = max(cap or DEFAULT_CAP, page_number(wanted_page) * self.per_page + 1)
         self.capped = False
 
     @cached_property

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from leadbook.accounts.models import User
 from leadbook.accounts.permissions import member_required, viewer_required
 from leadbook.core.http import safe_next_url
+from leadbook.core.paging import page_number
 from leadbook.leads import services
 from leadbook.leads.filters import LeadFilter
 from leadbook.leads.models import Lead, LeadType, Source, Status, Temperature
@@ -94,20 +95,13 @@ def _column_leads(view: LeadFilter, status: Status, user: User) -> QuerySet[Lead
     return view.apply(Lead.objects.visible_to(user).for_table()).filter(status=status)
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @viewer_required
 def board_column(request: HttpRequest, status_id: int) -> HttpResponse:
     """A column's cards, a page at a time: the fragment a column loads into itself, or,
     opened as a page (no JavaScript), the column on its own with page links."""
     status = get_object_or_404(Status, pk=status_id)
     view = LeadFilter.from_params(request.GET)
-    page = _page_number(request)
+    page = page_number(request.GET.get("page"))
     start = (page - 1) * CARDS_PER_PAGE
     # One more than a page tells whether there is a next page, without counting them all.
     found = list(_column_leads(view, status, request.user)[start:start + CARDS_PER_PAGE + 1])

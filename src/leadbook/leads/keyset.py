@@ -62,13 +62,18 @@ def make_cursor(ordering: str, lead_id: int, *, count: tuple[str, int] | None = 
     return signing.dumps(data, salt=SALT, compress=True)
 
 
+def _load(cursor: str) -> Any:
+    """What a cursor holds, or None when Leadbook did not sign it."""
+    try:
+        return signing.loads(cursor, salt=SALT)
+    except signing.BadSignature:
+        return None
+
+
 def carried_count(cursor: str, counted: str) -> int | None:
     """The count a cursor carries when it counted the list `counted` describes; None when
     it carries none, or counted another list (the holder changed the filters)."""
-    try:
-        data = signing.loads(cursor, salt=SALT)
-    except signing.BadSignature:
-        return None
+    data = _load(cursor)
     carried = data.get("n") if isinstance(data, dict) else None
     if isinstance(carried, list) and len(carried) == 2 and carried[0] == counted \
             and isinstance(carried[1], int):
@@ -87,11 +92,10 @@ class InvalidCursor(ValueError):
 def read_cursor(cursor: str, ordering: str) -> list[Any]:
     """The sort values a cursor names, for a list sorted by `ordering` (InvalidCursor when
     it is not a cursor Leadbook gave out, or was given out for another ordering)."""
-    try:
-        data = signing.loads(cursor, salt=SALT)
-    except signing.BadSignature:
+    data = _load(cursor)
+    if data is None:
         raise InvalidCursor("Not a valid cursor: send back the next_cursor of a previous "
-                            "page unchanged.") from None
+                            "page unchanged.")
     if not isinstance(data, dict) or data.get("v") != VERSION:
         raise InvalidCursor("This cursor is from an older version of Leadbook: start "
                             "again from the first page.")
@@ -173,8 +177,9 @@ def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, l
     for among the first PROBE_ROWS leads of `within` after the cursor; only when they do
     not hold it is the filtered query run as it is, which suits rare filters."""
     rows: list = []
-    parts = parts_after(queryset, ordering, cursor)
-    wholes = parts_after(within, ordering, cursor) if within is not None and not offset \
+    values = read_cursor(cursor, ordering) if cursor else None
+    parts = _parts_after(queryset, ordering, values)
+    wholes = _parts_after(within, ordering, values) if within is not None and not offset \
         else [None] * len(parts)
     for part, whole in zip(parts, wholes, strict=True):
         wanted = limit - len(rows)
@@ -231,9 +236,15 @@ def parts_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None
     values (`c > v OR c IS NULL`) makes SQLite give up walking the index and sort every row
     after the cursor; so its empty and filled leads are read as two plain runs of the
     index (`c IS NULL` leads it), the one after the cursor's when it comes after."""
-    if not cursor:
+    return _parts_after(queryset, ordering, read_cursor(cursor, ordering) if cursor else None)
+
+
+def _parts_after(queryset: QuerySet[Lead], ordering: str, values: list[Any] | None
+                 ) -> list[QuerySet[Lead]]:
+    """parts_after for a cursor already read (its sort `values`; None: from the start)."""
+    if values is None:
         return [queryset]
-    *keys, last_id = read_cursor(cursor, ordering)
+    *keys, last_id = values
     columns = sort_columns(ordering)[:-1]
     descending = ordering.startswith("-")
     id_after = Q(**{f"id__{'lt' if descending else 'gt'}": last_id})

@@ -19,7 +19,7 @@ from leadbook.audit.services import audit_record
 from leadbook.capture.services import mark_lead_read
 from leadbook.core.forms import add_service_errors
 from leadbook.core.http import safe_next_url
-from leadbook.core.paging import CappedPaginator
+from leadbook.core.paging import CappedPaginator, page_number
 from leadbook.core.timeline import timeline_for
 from leadbook.transfer.export import export_response
 
@@ -93,13 +93,6 @@ def _sort_links(view: LeadFilter) -> list[dict]:
     return links
 
 
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
-
-
 def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
     """The page of the table that `params` asks for, and the links to its neighbours.
 
@@ -108,7 +101,7 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
     page asked for by its number alone (a typed or old link) is read with OFFSET. The
     count goes only as far as the cap (CappedPaginator)."""
     per_page = settings.LEADS_PER_PAGE
-    number = _page_number(params.get("page"))
+    number = page_number(params.get("page"))
     after, before = params.get("after"), params.get("before")
     leads = view.apply(base)
     by_cursor = bool(after or before) and number > 1
