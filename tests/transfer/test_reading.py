@@ -203,7 +203,7 @@ def test_a_file_exported_by_leadbook_reads_back_unchanged():
         ["7", "=HYPERLINK(1)", "+1 512 555 0142", "line one\nline two", "yes"],
         ["8", "@dana", "-", "'already quoted", "no"],
     ]
-    # As export.iter_rows does: every value cell is neutralised.
+    # As the export does: every value cell is neutralised.
     exported = [rows[0]] + [[neutralise(cell) for cell in row] for row in rows[1:]]
     assert exported[1][1] == "'=HYPERLINK(1)"
     data = "".join(iter_csv(exported)).encode("utf-8")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from leadbook.leads.models import Lead, LeadType, Source, Status
 from leadbook.leads.services import create_lead
 from leadbook.transfer import services
-from leadbook.transfer.export import iter_csv, iter_rows
+from leadbook.transfer.export import iter_export
 from leadbook.transfer.models import ImportJob
 
 # Text as people type it into a form: any printable characters (the form strips the ends).
@@ -54,7 +54,7 @@ def leads(draw):
 
 
 def as_csv(queryset) -> bytes:
-    return "".join(iter_csv(iter_rows(queryset))).encode("utf-8")
+    return "".join(iter_export(queryset)).encode("utf-8")
 
 
 @pytest.mark.django_db
