@@ -21,7 +21,7 @@ from django.db import connections
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.lookups import Exact, IsNull
 
-from .filters import NULLABLE, ORDERINGS, order_by_clause
+from .filters import NULLABLE, ORDERINGS
 from .models import Lead
 
 # The API gave out the first cursors: its salt stays, so that those still work.
@@ -256,17 +256,14 @@ def _parts_after(queryset: QuerySet[Lead], ordering: str, values: list[Any] | No
     sign = "-" if descending else ""
 
     def run(empty: bool) -> QuerySet[Lead]:
-        # `(column IS NULL) = empty` as the index has it, so SQLite seeks to the run.
-        part = queryset.filter(Exact(IsNull(F(column), True), Value(empty)))
-        if empty:
-            return part.filter(**{f"{column}__isnull": True}).order_by(f"{sign}id")
-        if connections[queryset.db].vendor == "postgresql":
-            # PostgreSQL reads `(column IS NULL) = false` as `column IS NOT NULL`, which no
-            # longer pins the index's "is empty" key: it walks the index in order only when
-            # the ORDER BY names that key too. SQLite, given the key, sorted the run instead
-            # (2 s at a million leads).
-            return part.order_by(*order_by_clause(ordering))
-        return part.order_by(f"{sign}{column}", f"{sign}id")
+        part = queryset.filter(**{f"{column}__isnull": empty})
+        if connections[queryset.db].vendor != "postgresql":
+            # `(column IS NULL) = empty` as the index has it, so SQLite seeks to the run.
+            # PostgreSQL reads it as `column IS [NOT] NULL`, which does not pin that key; it
+            # has an index for each run instead (migration leads 0008).
+            part = part.filter(Exact(IsNull(F(column), True), Value(empty)))
+        return part.order_by(f"{sign}id") if empty else part.order_by(f"{sign}{column}",
+                                                                       f"{sign}id")
 
     if value is None:
         rest = run(True).filter(id_after)
