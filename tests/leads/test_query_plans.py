@@ -7,6 +7,7 @@ through an index. Sorts must also come out of the index in order, without sortin
 (status sorts need statistics: see STATUS_NEEDS_STATISTICS).
 """
 
+import datetime
 import re
 
 import pytest
@@ -190,9 +191,31 @@ def test_a_page_after_a_cursor_seeks_to_it_in_the_sort_index(leads, ordering, ta
         assert not sorts_rows(text), f"{ordering}: rows sorted\n{sql}\n{text}"
         if SQLITE and number == 0 and ordering not in STATUS_NEEDS_STATISTICS:
             assert "id>?" in text or "id<?" in text, f"{ordering}: no seek\n{sql}\n{text}"
-        if not SQLITE and keyset.sort_columns(ordering)[0] in keyset.SPLIT_BY_EMPTY:
-            # Each run of a nullable column has its own index there (migration leads 0008).
-            assert "lead_pg_" in text, f"{ordering}: not the run's index\n{sql}\n{text}"
+
+
+FILLED = {"last_outreach_at": datetime.datetime(2024, 5, 1, 9, 30, tzinfo=datetime.UTC),
+          "next_follow_up_on": datetime.date(2024, 5, 2), "owner_name": "dana"}
+
+
+@pytest.mark.skipif(SQLITE, reason="PostgreSQL's own indexes for the runs (migration 0008)")
+@pytest.mark.parametrize("ordering", ["last_outreach", "-last_outreach", "pending", "-pending",
+                                      "owner", "-owner"])
+def test_postgresql_reads_a_filled_run_after_a_cursor_from_its_own_index(leads, ordering):
+    """PostgreSQL cannot seek in the (is_active, column IS NULL, column, id) indexes (it
+    reads `(column IS NULL) = false` as `column IS NOT NULL`), so the filled leads after a
+    cursor come from the partial index of the filled run."""
+    column = keyset.sort_columns(ordering)[0]
+    lead = Lead.objects.get(name="Corner Cup")
+    Lead.objects.filter(pk=lead.pk).update(**{column: FILLED[column]})
+    queryset = LeadFilter.from_params({"ordering": ordering}).apply(Lead.objects.for_table())
+    parts = keyset.parts_after(queryset, ordering, keyset.make_cursor(ordering, lead.pk))
+    # The filled leads beyond the cursor's run. (The rest of the run itself, `column = v AND
+    # id > 42`, may as well come from the primary key in a table of three leads.)
+    with CaptureQueriesContext(connection) as captured:
+        list(parts[1][:50])
+    (sql,) = [q["sql"] for q in captured.captured_queries if 'FROM "leads_lead"' in q["sql"]]
+    text = plan(sql)
+    assert f"lead_pg_filled_{column}" in text, f"{ordering}: not the run's index\n{sql}\n{text}"
 
 
 @pytest.mark.parametrize("ordering", ["name", "-last_outreach", "pending", "status"])
