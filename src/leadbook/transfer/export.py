@@ -201,15 +201,16 @@ SPANS_TO = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
 
 
 @functools.cache
-def _offset_spans(zone: datetime.tzinfo) -> list[tuple[datetime.datetime | None, int]]:
+def _offset_spans(zone: datetime.tzinfo) -> list[tuple[datetime.datetime, int]]:
     """[(UTC start, offset in seconds)]: the zone's offset from each start to the next (the
     first from the beginning of time). Changes are looked for a week at a time, then found
     to the second."""
     def offset(moment: datetime.datetime) -> int:
-        return int(moment.astimezone(zone).utcoffset().total_seconds())
+        return int(moment.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
 
     week, second = datetime.timedelta(weeks=1), datetime.timedelta(seconds=1)
-    spans: list[tuple[datetime.datetime | None, int]] = [(None, offset(SPANS_FROM))]
+    beginning = datetime.datetime.min.replace(tzinfo=datetime.UTC)  # never compared with
+    spans = [(beginning, offset(SPANS_FROM))]
     moment = SPANS_FROM
     while moment < SPANS_TO:
         later = moment + week
