@@ -163,7 +163,8 @@ class _SQLite(_Dialect):
         # Cut to whole seconds first: SQLite rounds a time to the millisecond, Python cuts.
         if not seconds:
             return f"substr({x}, 1, 19)"
-        return f"datetime(substr({x}, 1, 19), '{seconds:+d} seconds')"  # strftime: +35 %
+        # datetime() writes the same text as strftime('%Y-%m-%d %H:%M:%S'), a third faster.
+        return f"datetime(substr({x}, 1, 19), '{seconds:+d} seconds')"
 
 
 class _PostgreSQL(_Dialect):
