@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
-from typing import IO
+from typing import IO, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections, transaction
@@ -61,6 +61,7 @@ COLUMNS: list[tuple[str, str]] = [
 CHUNK_ROWS = 2000  # rows per fetch from the database, and per batch of work after it
 FLUSH_CHARS = 256 * 1024  # CSV text gathered before it is written or streamed
 BOM = "\ufeff"
+T = TypeVar("T")
 
 
 def cell(value) -> str:
@@ -307,7 +308,7 @@ def _lines(queryset: QuerySet[Lead]) -> Iterator[list[str]]:
                 # Compiling the long expression to machine code (JIT) took PostgreSQL 3 s
                 # at a million leads, more than it saved.
                 cursor.execute("SET LOCAL jit = off")
-                yield from _copied_lines(cursor.cursor, sql, params)
+                yield from _chunked(_copied_lines(cursor.cursor, sql, params))
             return
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK_ROWS):
@@ -318,22 +319,16 @@ _COPY_ESCAPES = {"\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\
 _COPY_ESCAPE = re.compile(r"\\(.)")
 
 
-def _copied_lines(cursor, sql: str, params) -> Iterator[list[str]]:
+def _copied_lines(cursor, sql: str, params) -> Iterator[str]:
     """PostgreSQL: the lines by COPY, which is faster than fetching rows. COPY's text format
     sends a row at a time and escapes backslashes and control characters; undone here (it
     never writes octal or hex escapes)."""
-    lines: list[str] = []
     with cursor.copy(f"COPY ({sql}) TO STDOUT", tuple(params)) as copy:
         for data in copy:
             line = bytes(data).decode()[:-1]
             if "\\" in line:
                 line = _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m[1]], line)
-            lines.append(line)
-            if len(lines) == CHUNK_ROWS:
-                yield lines
-                lines = []
-    if lines:
-        yield lines
+            yield line
 
 
 def _csv_lines(rows: Iterable[Sequence]) -> str:
@@ -356,9 +351,10 @@ def _in_pieces(texts: Iterable[str]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _chunked(rows: Iterable[Sequence]) -> Iterator[list[Sequence]]:
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_ROWS)):
+def _chunked(items: Iterable[T]) -> Iterator[list[T]]:
+    """The items in lists of CHUNK_ROWS (the last one shorter)."""
+    items = iter(items)
+    while chunk := list(islice(items, CHUNK_ROWS)):
         yield chunk
 
 
@@ -367,11 +363,14 @@ def iter_csv(rows: Iterable[Sequence]) -> Iterator[str]:
     return _in_pieces(map(_csv_lines, _chunked(rows)))
 
 
-def iter_export(queryset: QuerySet[Lead], lines: Iterable[list[str]] | None = None
-                ) -> Iterator[str]:
+def iter_export(queryset: QuerySet[Lead]) -> Iterator[str]:
     """The export of the leads as CSV text, the byte order mark first, in pieces."""
+    return _export_text(_lines(queryset))
+
+
+def _export_text(lines: Iterable[list[str]]) -> Iterator[str]:
+    """The header, then the leads' lines (in chunks), as `iter_export` gives them."""
     header = _csv_lines([[header for header, _ in COLUMNS]])
-    lines = _lines(queryset) if lines is None else lines
     return _in_pieces(chain([header], ("\r\n".join(chunk) + "\r\n" for chunk in lines)))
 
 
@@ -385,7 +384,7 @@ def write_csv(queryset: QuerySet[Lead], out: IO[str]) -> int:
             leads += len(chunk)
             yield chunk
 
-    for text in iter_export(queryset, counted(_lines(queryset))):
+    for text in _export_text(counted(_lines(queryset))):
         out.write(text)
     return leads
 
