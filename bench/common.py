@@ -115,7 +115,11 @@ def _descendants(pid: int) -> list[int]:
 def timed_child(command: list[str], env: dict | None = None) -> dict:
     """Run `command` to completion: its wall time, output and memory, read from /proc every
     50 ms: `peak_rss_mb`, the command's own high-water mark (VmHWM), and `peak_tree_rss_mb`,
-    the most that it and its child processes (an importer's workers) held at once.
+    the most that it and its child processes (an importer's workers) held at once; and the
+    same for private memory (`peak_private_mb`, `peak_tree_private_mb`: RssAnon, what the
+    processes allocated). RSS also counts the pages of the SQLite file the processes read
+    through its memory map (settings: mmap_size), which are the OS's page cache, shared and
+    given back under pressure: reading a 1 GB book once "holds" 1 GB of RSS.
 
     Not getrusage/wait4's ru_maxrss: on Linux it counts the pages the child shared with this
     (big) benchmark process between fork and exec, so every child would seem to need as
@@ -123,16 +127,19 @@ def timed_child(command: list[str], env: dict | None = None) -> dict:
     import threading
 
     started = time.perf_counter()
-    peak = {"own": 0, "tree": 0}
+    peak = {"own": 0, "tree": 0, "own_private": 0, "tree_private": 0}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
 
         def watch() -> None:
             while process.poll() is None:
                 peak["own"] = max(peak["own"], _status_kb(process.pid, "VmHWM"))
-                tree = sum(_status_kb(p, "VmRSS")
-                           for p in [process.pid, *_descendants(process.pid)])
+                processes = [process.pid, *_descendants(process.pid)]
+                tree = sum(_status_kb(p, "VmRSS") for p in processes)
                 peak["tree"] = max(peak["tree"], tree)
+                private = [_status_kb(p, "RssAnon") for p in processes]
+                peak["own_private"] = max(peak["own_private"], private[0])
+                peak["tree_private"] = max(peak["tree_private"], sum(private))
                 time.sleep(0.05)
 
         watcher = threading.Thread(target=watch, daemon=True)
@@ -145,8 +152,10 @@ def timed_child(command: list[str], env: dict | None = None) -> dict:
         stdout, stderr = out.read(), err.read()
     if process.returncode:
         raise RuntimeError(f"{command} failed ({process.returncode}): {stderr[-2000:]}")
-    return {"seconds": seconds, "peak_rss_mb": round(peak["own"] / 1024, 1),
-            "peak_tree_rss_mb": round(peak["tree"] / 1024, 1), "stdout": stdout}
+    return {"seconds": seconds, "stdout": stdout,
+            **{f"peak_{name}_mb": round(peak[key] / 1024, 1) for name, key in [
+                ("rss", "own"), ("tree_rss", "tree"), ("private", "own_private"),
+                ("tree_private", "tree_private")]}}
 
 
 def machine() -> dict:

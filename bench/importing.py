@@ -85,13 +85,15 @@ def write_file(path: Path, rows: int, existing_emails: list[str], seed: int = 7)
             ])
 
 
-def _import(data_dir: str, path: Path, *extra: str) -> tuple[float, float, str]:
+def _import(data_dir: str, path: Path, *extra: str) -> tuple[float, dict, str]:
     """Run import_leads in a child; (seconds, the peak MB it and its worker processes held
-    together, stdout)."""
+    together: {"peak_rss_mb", "peak_private_mb"}, stdout)."""
     child = timed_child(
         [sys.executable, "-m", "leadbook.cli", "import_leads", str(path), "--format", "json",
          "--user", "dana", *extra], env={**os.environ, "LEADBOOK_DATA_DIR": data_dir})
-    return child["seconds"], child["peak_tree_rss_mb"], child["stdout"]
+    return child["seconds"], {"peak_rss_mb": round(child["peak_tree_rss_mb"]),
+                              "peak_private_mb": round(child["peak_tree_private_mb"])}, \
+        child["stdout"]
 
 
 def _plain_executemany(database: str, before: str, first_new_id: int) -> dict:
@@ -185,10 +187,10 @@ def run(data_dir: str, total: int, repeat: int) -> dict:
     return {
         "file": {"rows": rows, "columns": len(HEADERS), "mb": file_mb, "leads_before": total},
         "import": {"seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
-                   "peak_rss_mb": round(peak_mb), "created": report["created"],
+                   **peak_mb, "created": report["created"],
                    "updated": report["updated"], "skipped": report["skipped"],
                    "invalid": report["invalid"], "duplicates": len(report["duplicates"]),
                    "similar_value_groups": len(report["similar_values"])},
-        "check_only": {"seconds": round(check_seconds, 2), "peak_rss_mb": round(check_mb)},
+        "check_only": {"seconds": round(check_seconds, 2), **check_mb},
         "plain_executemany_same_rows": plain,
     }

@@ -104,4 +104,5 @@ def export_all(data_dir: str) -> dict:
     os.remove(target)
     return {"seconds": round(child["seconds"], 2), "rows": rows,
             "peak_rss_mb": child["peak_rss_mb"], "peak_tree_rss_mb": child["peak_tree_rss_mb"],
+            "peak_private_mb": child["peak_private_mb"],
             "mb": round(size / 1e6, 1)}

@@ -84,3 +84,26 @@ def make_lead(db):
         return create_lead(actor=actor, lead_types=types, **fields)
 
     return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After every test that used the database, the lead tallies (leads/tally.py) agree with
+    a recount: whatever write path the test took, the triggers kept them in step. Checked
+    here, between the test and the rollback of its data."""
+    outcome = yield
+    uses_db = {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())) \
+        or item.get_closest_marker("django_db")
+    if outcome.excinfo is not None or not uses_db:
+        return
+    from django.db import connection
+
+    from leadbook.leads.tally import tally_differences
+
+    if connection.connection is None or connection.needs_rollback:
+        return
+    blocker = item.funcargs.get("django_db_blocker") or item._request.getfixturevalue(
+        "django_db_blocker")
+    with blocker.unblock():
+        differences = tally_differences(connection)
+    assert not differences, f"lead tallies out of step (kept, counted): {differences}"

@@ -167,6 +167,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Each server thread keeps its connection, and with it the pages it has read
+            # (and its memory map): a new connection per request starts cold.
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -175,6 +178,10 @@ else:
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA cache_size=-32000;"
+                    # Read the file through the OS page cache, shared by every worker, instead
+                    # of copying pages into each connection's own cache: a search that sorts
+                    # 15,000 matching leads of a million reads twice as fast (docs/performance.md).
+                    "PRAGMA mmap_size=2000000000;"
                 ),
             },
         }

@@ -18,6 +18,7 @@ from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
 from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Stage
 from leadbook.leads.models import Status as LeadStatus
+from leadbook.leads.tally import count_leads
 
 from .cursor import cursor_errors
 from .errors import (
@@ -402,7 +403,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
     counted = f"{request.user.pk}?{urlencode(view.to_params())}"
     count = keyset.carried_count(filters.cursor, counted) if filters.cursor else None
     if count is None:
-        count = leads.count()
+        count = count_leads(view, request.user, leads)
     return {"items": items, "count": count,
             "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"],
                                               count=(counted, count)) if more else None}

@@ -3,7 +3,9 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-DEFAULT_CAP = 10_000
+# Most views are counted exactly and cheaply from the tallies (leads/tally.py); the cap is
+# for the rest (searches, date ranges), where "1–50 of 1,000+" says enough.
+DEFAULT_CAP = 1_000
 
 
 def page_number(value) -> int:
@@ -18,16 +20,19 @@ class CappedPaginator(Paginator):
     """A Paginator that counts rows only as far as it needs to.
 
     Counting a million matching leads costs more than showing fifty of them, and "1–50 of
-    10,000+" tells a person as much as the exact figure. The count goes up to `cap` rows, or
+    1,000+" tells a person as much as the exact figure. The count goes up to `cap` rows, or
     a page beyond the one asked for when that is further; `capped` says the real count is
-    higher (there is then always a next page).
+    higher (there is then always a next page). A count known beforehand (`count`, from
+    leads/tally.py) is taken as it is.
     """
 
     def __init__(self, object_list, per_page, *, cap: int | None = None, wanted_page=1,
-                 **kwargs):
+                 count: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = max(cap or DEFAULT_CAP, page_number(wanted_page) * self.per_page + 1)
         self.capped = False
+        if count is not None:
+            self.__dict__["count"] = count  # what the cached property would have kept
 
     @cached_property
     def count(self) -> int:

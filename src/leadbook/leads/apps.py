@@ -8,18 +8,24 @@ def _load_defaults(**kwargs) -> None:
     ensure_defaults()
 
 
-def _repair_search_index(using: str = "default", **kwargs) -> None:
-    """SQLite drops the search triggers whenever a migration rebuilds the leads table:
-    put them back (and refill the index) once the search index's migration is applied."""
+def _repair_triggers(using: str = "default", **kwargs) -> None:
+    """SQLite drops a table's triggers whenever a migration rebuilds it: put back those of
+    the search index and the tallies (and refill what they keep) once their migrations are
+    applied."""
     from django.db import connections
     from django.db.migrations.recorder import MigrationRecorder
 
     from .search import INDEX_MIGRATION, ensure_search_index
+    from .tally import TALLY_MIGRATION, ensure_tallies
 
     connection = connections[using]
-    if connection.vendor == "sqlite" and \
-            INDEX_MIGRATION in MigrationRecorder(connection).applied_migrations():
+    if connection.vendor != "sqlite":
+        return
+    applied = MigrationRecorder(connection).applied_migrations()
+    if INDEX_MIGRATION in applied:
         ensure_search_index(connection)
+    if TALLY_MIGRATION in applied:
+        ensure_tallies(connection)
 
 
 class LeadsConfig(AppConfig):
@@ -32,4 +38,4 @@ class LeadsConfig(AppConfig):
         from . import owners, timeline  # noqa: F401
 
         post_migrate.connect(_load_defaults, sender=self)
-        post_migrate.connect(_repair_search_index, sender=self)
+        post_migrate.connect(_repair_triggers, sender=self)

@@ -354,6 +354,39 @@ def build_search_text(lead: Lead) -> str:
     return "\n".join(p.lower() for p in parts if p)
 
 
+# --- Counts kept by the database ---------------------------------------------------------------
+
+
+class LeadTally(models.Model):
+    """How many live leads share one combination of the values the table filters by.
+
+    Counting a million leads takes longer than reading a page of them; adding up a few
+    hundred tallies does not. Triggers on the leads and lead-type tables keep the tallies in
+    step with every write, in the writing transaction (leads/tally.py), so a count read from
+    them is exact. `lead_type` 0 tallies every lead; any other value tallies the leads of that
+    type (a lead with two types is in both). Plain integers rather than foreign keys: a row
+    outlives the status or user it names (at zero) without holding it back from deletion,
+    and 0 stands for "none" (no source, no owner)."""
+
+    lead_type = models.PositiveIntegerField()
+    is_active = models.BooleanField()
+    status = models.PositiveIntegerField()
+    temperature = models.CharField(max_length=4, blank=True)
+    source = models.PositiveIntegerField()
+    owner = models.PositiveIntegerField()
+    pending = models.BooleanField()
+    converted = models.BooleanField()
+    leads = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["lead_type", "is_active", "status", "temperature", "source", "owner",
+                    "pending", "converted"], name="lead_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.leads} leads"
+
+
 # --- Duplicates: dismissed pairs, merges and the cached whole-database scan ------------------
 
 

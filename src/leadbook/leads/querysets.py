@@ -36,21 +36,25 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(last_outreach_at__isnull=True)
 
     def visible_to(self, user):
-        """The leads `user` may see and act on: every lead, except that with the workspace
-        setting "members see only the leads they own" a member sees only their own."""
-        from leadbook.accounts.models import Role
-        from leadbook.core.models import WorkspaceSettings
-
-        if getattr(user, "role", None) == Role.MEMBER \
-                and WorkspaceSettings.load().members_see_own_leads_only:
-            return self.filter(owner=user)
-        return self
+        """The leads `user` may see and act on: every lead, or only their own (see
+        sees_only_own_leads)."""
+        return self.filter(owner=user) if sees_only_own_leads(user) else self
 
     def for_table(self):
         """What a row of the leads table shows. Status, source and owner come from small
         tables, fetched once per page: joining them would steer SQLite's planner away from
         the sort indexes on the big leads table."""
         return self.prefetch_related("status", "owner", "source")
+
+
+def sees_only_own_leads(user) -> bool:
+    """Whether `user` is a member of a workspace set to "members see only the leads they
+    own"."""
+    from leadbook.accounts.models import Role
+    from leadbook.core.models import WorkspaceSettings
+
+    return getattr(user, "role", None) == Role.MEMBER \
+        and WorkspaceSettings.load().members_see_own_leads_only
 
 
 class LeadManager(models.Manager.from_queryset(LeadQuerySet)):  # type: ignore[misc]

@@ -27,6 +27,7 @@ from . import duplicate_views, keyset, services
 from .filters import ORDERINGS, LeadFilter
 from .forms import LeadForm
 from .models import Lead, LeadType, Source, Status, Temperature
+from .tally import tallied_count
 
 COLUMNS = [
     # (label, ordering key or None)
@@ -93,13 +94,14 @@ def _sort_links(view: LeadFilter) -> list[dict]:
     return links
 
 
-def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
+def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | None) -> dict:
     """The page of the table that `params` asks for, and the links to its neighbours.
 
     Next and Previous carry a cursor (the sort values of the last or first lead shown), so
     that any page they lead to is read from the sort index as cheaply as the first one; a
     page asked for by its number alone (a typed or old link) is read with OFFSET. The
-    count goes only as far as the cap (CappedPaginator)."""
+    count is `count` when known (leads/tally.py), else it goes only as far as the cap
+    (CappedPaginator)."""
     per_page = settings.LEADS_PER_PAGE
     number = page_number(params.get("page"))
     after, before = params.get("after"), params.get("before")
@@ -107,7 +109,8 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead]) -> dict:
     by_cursor = bool(after or before) and number > 1
     if not by_cursor:
         after = before = None
-    paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number)
+    paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number,
+                                count=count)
     rows, more = None, False
     if by_cursor or number == 1:
         # An edited or outdated link gives the page by its number instead.
@@ -152,7 +155,7 @@ def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead
 def lead_list(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
     base = Lead.objects.visible_to(request.user).for_table()
-    table = _table_page(request.GET, view, base)
+    table = _table_page(request.GET, view, base, tallied_count(view, request.user))
     context = {
         "view": view,
         **table,
