@@ -155,13 +155,21 @@ def test_a_member_who_sees_only_their_leads_counts_only_theirs(book, member):
 
 
 def test_views_the_tallies_do_not_keep_are_counted_the_plain_way(book, admin):
+    from tests.api.conftest import ApiClient, token_for
+
+    api = ApiClient(token_for(User.objects.get(pk=admin.pk)))
     types = book["types"]
-    for view in [LeadFilter(search="shop 1"), LeadFilter(lead_types=types[:2]),
-                 LeadFilter(created_after=datetime.date(2020, 1, 1)),
-                 LeadFilter(reached="qualified")]:
+    for params in [{"search": "shop 1"}, {"lead_type": [t.name for t in types[:2]]},
+                   {"created_after": "2020-01-01"}, {"reached": "qualified"},
+                   {"search": "shop", "ordering": "-last_outreach"}]:
+        view = LeadFilter.from_params(params)
         assert tally.tallied_count(view, admin) is None
-        leads = view.apply(Lead.objects.all())
-        assert tally.count_leads(view, admin, leads) == leads.count() > 0
+        expected = view.apply(Lead.objects.all()).count()
+        assert api.get("/leads", **params, limit=2).json()["count"] == expected, params
+        # A later page by offset counts too (a search counts with its page, see keyset).
+        assert api.get("/leads", **params, offset=3).json()["count"] == expected, params
+    assert api.get("/leads", search="shop", offset=10_000).json()["count"] == \
+        Lead.objects.active().search("shop").count() > 0  # past the end: counted apart
 
 
 def test_the_table_and_the_api_count_from_the_tallies(book, admin, admin_client):

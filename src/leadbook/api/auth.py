@@ -5,12 +5,10 @@ One check per request, in this order: a usable token (else 401), within its rate
 reads only: 403). Actions for admins only check `require_admin` themselves.
 """
 
-import math
 import time
 from typing import cast
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -18,12 +16,12 @@ from ninja.security import HttpBearer
 from leadbook.accounts.models import ApiToken, User
 from leadbook.accounts.services import hash_api_token
 
-from .errors import Forbidden, RateLimited, Unauthorized
+from .errors import Forbidden, Unauthorized
+from .ratelimit import count_request
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-WINDOW_SECONDS = 60
-# Without a rate limit the token row is still touched to show when it was last used, but
-# only once a minute, so reading the API costs no write per request.
+# The token row is touched to show when it was last used, but only once a minute, so
+# reading the API costs no write per request (the rate limit counts elsewhere on SQLite).
 LAST_USED_PRECISION_SECONDS = 60
 
 
@@ -75,54 +73,12 @@ def require_admin(request: HttpRequest) -> None:
 
 def check_rate_limit(token: ApiToken, *, now: float | None = None,
                      limit: int | None = None) -> None:
-    """Count this request against the token's limit (settings.API_RATE_LIMIT a minute).
-
-    A sliding window, estimated from two fixed ones: the requests of the current minute plus
-    those of the previous minute weighted by how much of it is still inside the window. The
-    counts live on the token row and change in one transaction, so every web worker and
-    thread shares one exact count (Django's local-memory cache would count per process,
-    and its database cache cannot increment atomically). Refused requests are not counted.
-    """
+    """Count this request against the token's limit (settings.API_RATE_LIMIT a minute; see
+    api/ratelimit.py), and note when the token was last used."""
     limit = settings.API_RATE_LIMIT if limit is None else limit
-    now = time.time() if now is None else now
-    minute, into = divmod(now, WINDOW_SECONDS)
-    minute = int(minute)
+    if limit:
+        count_request(token, now=time.time() if now is None else now, limit=limit)
     stamp = timezone.now()
-    if not limit:
-        if token.last_used_at is None or (stamp - token.last_used_at).total_seconds() \
-                >= LAST_USED_PRECISION_SECONDS:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamp)
-        return
-    with transaction.atomic():
-        row = ApiToken.objects.select_for_update().filter(pk=token.pk).values(
-            "rate_minute", "rate_count", "rate_previous").get()
-        if row["rate_minute"] == minute:
-            count, previous = row["rate_count"], row["rate_previous"]
-        elif row["rate_minute"] == minute - 1:
-            count, previous = 0, row["rate_count"]
-        else:
-            count, previous = 0, 0
-        if _estimate(count, previous, into / WINDOW_SECONDS) + 1 > limit:
-            raise RateLimited(_retry_after(count, previous, into, limit), limit)
-        ApiToken.objects.filter(pk=token.pk).update(
-            rate_minute=minute, rate_count=count + 1, rate_previous=previous,
-            last_used_at=stamp)
-
-
-def _estimate(count: int, previous: int, fraction_into_minute: float) -> float:
-    return previous * (1 - fraction_into_minute) + count
-
-
-def _retry_after(count: int, previous: int, into: float, limit: int) -> int:
-    """Whole seconds until one more request fits in the window."""
-    for wait in range(1, 2 * WINDOW_SECONDS + 1):
-        at = into + wait
-        if at < WINDOW_SECONDS:
-            estimate = _estimate(count, previous, at / WINDOW_SECONDS)
-        elif at < 2 * WINDOW_SECONDS:
-            estimate = _estimate(0, count, (at - WINDOW_SECONDS) / WINDOW_SECONDS)
-        else:
-            estimate = 0
-        if estimate + 1 <= limit:
-            return wait
-    return math.ceil(2 * WINDOW_SECONDS - into)
+    if token.last_used_at is None or (stamp - token.last_used_at).total_seconds() \
+            >= LAST_USED_PRECISION_SECONDS:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamp)

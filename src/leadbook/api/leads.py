@@ -18,7 +18,7 @@ from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
 from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Stage
 from leadbook.leads.models import Status as LeadStatus
-from leadbook.leads.tally import count_leads
+from leadbook.leads.tally import tallied_count
 
 from .cursor import cursor_errors
 from .errors import (
@@ -392,18 +392,24 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
                              for param, message in view.errors.items()])
     visible = Lead.objects.visible_to(request.user)
     leads = view.apply(visible)
-    with cursor_errors():
-        rows = keyset.read_after(leads, view.ordering, filters.cursor, offset=filters.offset,
-                                 limit=filters.limit + 1,  # one more: is there a next page?
-                                 read=leads_json, within=view.whole_list(visible))
-    more = len(rows) > filters.limit
-    items = rows[:filters.limit]
     # A walk by cursor counts the list once, on its first page, and carries the count in
-    # its cursors: counting a million leads costs more than reading any page of them.
+    # its cursors: counting a million leads costs more than reading any page of them. Most
+    # lists are counted from the tallies (leads/tally.py); a search with its first page.
     counted = f"{request.user.pk}?{urlencode(view.to_params())}"
     count = keyset.carried_count(filters.cursor, counted) if filters.cursor else None
     if count is None:
-        count = count_leads(view, request.user, leads)
+        count = tallied_count(view, request.user)
+    found: list[int] = []
+    with cursor_errors():
+        rows = keyset.read_after(leads, view.ordering, filters.cursor, offset=filters.offset,
+                                 limit=filters.limit + 1,  # one more: is there a next page?
+                                 read=leads_json, within=view.whole_list(visible),
+                                 by_id=view.by_id(visible),
+                                 on_count=found.append if count is None else None)
+    more = len(rows) > filters.limit
+    items = rows[:filters.limit]
+    if count is None:
+        count = found[0] if found else leads.count()
     return {"items": items, "count": count,
             "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"],
                                               count=(counted, count)) if more else None}

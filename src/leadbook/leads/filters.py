@@ -273,6 +273,11 @@ class LeadFilter:
             return None
         return whole.apply(queryset)
 
+    def by_id(self, queryset: QuerySet[Lead]) -> QuerySet[Lead] | None:
+        """Where a page of this view is read from by its ids (keyset.read_after): the leads of
+        `queryset` for a search, which the database reads whole to sort; else None."""
+        return queryset if self.search else None
+
     def to_params(self) -> list[tuple[str, str]]:
         """The query parameters that describe this view (the defaults left out)."""
         pairs: list[tuple[str, str]] = []

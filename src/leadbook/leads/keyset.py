@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import connections
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value, Window
 from django.db.models.lookups import Exact, IsNull
 
 from .filters import NULLABLE, ORDERINGS
@@ -165,7 +165,9 @@ PROBE_ROWS = 4000
 
 def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, limit: int,
                offset: int = 0, read: Callable[[QuerySet[Lead]], list] = list,
-               within: QuerySet[Lead] | None = None) -> list:
+               within: QuerySet[Lead] | None = None,
+               by_id: QuerySet[Lead] | None = None,
+               on_count: Callable[[int], object] | None = None) -> list:
     """Up to `limit` leads of `queryset` (sorted by `ordering`) after `cursor` (from the
     start without one, skipping `offset`), each part read with `read`.
 
@@ -175,7 +177,14 @@ def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, l
     planner cannot tell such a filter from a rare one, and reads every lead of the status
     and sorts them (200 ms at a million leads, against ~12 ms). So the page is first looked
     for among the first PROBE_ROWS leads of `within` after the cursor; only when they do
-    not hold it is the filtered query run as it is, which suits rare filters."""
+    not hold it is the filtered query run as it is, which suits rare filters.
+
+    `by_id`: where the page's leads are read from once their ids are known, for a list the
+    database reads whole to sort (a search: every match is read, then sorted). The sort then
+    carries ids and sort values only, and just the page's leads are read whole: 23 -> 18 ms
+    for a search matching 15,000 of a million leads on SQLite. With `on_count` too, a page
+    read that way from the start of the list (no cursor) counts the list in the same query
+    (a window count) and passes the count to `on_count`: cheaper than counting apart."""
     rows: list = []
     values = read_cursor(cursor, ordering) if cursor else None
     parts = _parts_after(queryset, ordering, values)
@@ -184,6 +193,9 @@ def read_after(queryset: QuerySet[Lead], ordering: str, cursor: str | None, *, l
     for part, whole in zip(parts, wholes, strict=True):
         wanted = limit - len(rows)
         found = None if whole is None else _probe(part, whole, wanted, read)
+        if found is None and by_id is not None:
+            counting = on_count if values is None else None  # the part is the whole list
+            found = _read_by_id(part, by_id, offset, wanted, read, counting)
         rows += read(_slice(part, offset, wanted)) if found is None else found
         if len(rows) >= limit:
             break
@@ -197,6 +209,22 @@ def _slice(part: QuerySet[Lead], offset: int, count: int) -> QuerySet[Lead]:
     if not offset:
         return part[:count]
     return part.filter(pk__in=part.values("pk")[offset:offset + count])[:count]
+
+
+def _read_by_id(part: QuerySet[Lead], by_id: QuerySet[Lead], offset: int, wanted: int,
+                read: Callable[[QuerySet[Lead]], list],
+                on_count: Callable[[int], object] | None) -> list:
+    """`part[offset:offset + wanted]`, its ids read first, the leads then from `by_id`; with
+    `on_count`, the ids come with the count of `part` (see read_after)."""
+    if on_count is None:
+        ids = list(part.values_list("pk", flat=True)[offset:offset + wanted])
+    else:
+        listed = list(part.annotate(listed=Window(Count("pk")))
+                      .values_list("pk", "listed")[offset:offset + wanted])
+        ids = [pk for pk, _ in listed]
+        if listed or not offset:  # past the end nothing says how many there were
+            on_count(listed[0][1] if listed else 0)
+    return read(by_id.filter(pk__in=ids).order_by(*part.query.order_by))
 
 
 def _probe(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int,

@@ -242,9 +242,3 @@ def tallied_count(view: LeadFilter, user) -> int | None:
         if getattr(view, name) is not None:
             wanted &= Q(**{name: getattr(view, name)})
     return LeadTally.objects.filter(wanted).aggregate(n=Sum("leads"))["n"] or 0
-
-
-def count_leads(view: LeadFilter, user, leads) -> int:
-    """How many leads `user` sees in `view` (`leads`: the view applied to what they see)."""
-    counted = tallied_count(view, user)
-    return leads.count() if counted is None else counted

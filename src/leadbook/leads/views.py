@@ -143,11 +143,12 @@ def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead
     turned round). Returns the leads and whether more follow them."""
     if not before:
         rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1,
-                                 within=view.whole_list(base))
+                                 within=view.whole_list(base), by_id=view.by_id(base))
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
     rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
-                             limit=per_page, within=backwards.whole_list(base))
+                             limit=per_page, within=backwards.whole_list(base),
+                             by_id=backwards.by_id(base))
     return rows[::-1], True  # the page Previous was pressed on follows
 
 
