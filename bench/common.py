@@ -87,9 +87,10 @@ def running_server(data_dir: str, workers: int = 2, extra_env: dict | None = Non
         process.wait(timeout=20)
 
 
-def _status_kb(pid: int, key: str) -> int:
+def _status_kb(pid: int, key: str, file: str = "status") -> int:
+    """A figure in kB from /proc/PID/status (or another file of the same layout)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{file}") as f:
             for line in f:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
@@ -116,10 +117,12 @@ def timed_child(command: list[str], env: dict | None = None) -> dict:
     """Run `command` to completion: its wall time, output and memory, read from /proc every
     50 ms: `peak_rss_mb`, the command's own high-water mark (VmHWM), and `peak_tree_rss_mb`,
     the most that it and its child processes (an importer's workers) held at once; and the
-    same for private memory (`peak_private_mb`, `peak_tree_private_mb`: RssAnon, what the
-    processes allocated). RSS also counts the pages of the SQLite file the processes read
-    through its memory map (settings: mmap_size), which are the OS's page cache, shared and
-    given back under pressure: reading a 1 GB book once "holds" 1 GB of RSS.
+    same for private memory (`peak_private_mb`: RssAnon, what the process allocated;
+    `peak_tree_private_mb`: the sum of Pss_Anon, so that pages a forked worker still shares
+    with its parent count once, not once per process). RSS also counts the pages of the
+    SQLite file the processes read through its memory map (settings: mmap_size), which are
+    the OS's page cache, shared and given back under pressure: reading a 1 GB book once
+    "holds" 1 GB of RSS.
 
     Not getrusage/wait4's ru_maxrss: on Linux it counts the pages the child shared with this
     (big) benchmark process between fork and exec, so every child would seem to need as
@@ -137,9 +140,10 @@ def timed_child(command: list[str], env: dict | None = None) -> dict:
                 processes = [process.pid, *_descendants(process.pid)]
                 tree = sum(_status_kb(p, "VmRSS") for p in processes)
                 peak["tree"] = max(peak["tree"], tree)
-                private = [_status_kb(p, "RssAnon") for p in processes]
-                peak["own_private"] = max(peak["own_private"], private[0])
-                peak["tree_private"] = max(peak["tree_private"], sum(private))
+                peak["own_private"] = max(peak["own_private"],
+                                          _status_kb(process.pid, "RssAnon"))
+                private = sum(_status_kb(p, "Pss_Anon", "smaps_rollup") for p in processes)
+                peak["tree_private"] = max(peak["tree_private"], private)
                 time.sleep(0.05)
 
         watcher = threading.Thread(target=watch, daemon=True)
