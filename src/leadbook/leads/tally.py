@@ -12,7 +12,10 @@ Triggers keep the tallies, in the transaction of the write, whatever wrote it: t
 the importer's raw statements (core/bulk.py), merges, undo, the trash, a rename cascade. On
 SQLite, row triggers; on PostgreSQL, statement triggers over the statement's transition
 tables, which add up a bulk write (COPY, an import batch) first and touch each tally once,
-in key order (two writers never wait on each other's tallies in opposite orders).
+in key order (two writers never wait on each other's tallies in opposite orders). Writers of
+leads with the same values do wait for each other there: the tally's row stays locked until
+the writing transaction commits. A form post or an edit commits in milliseconds; an import
+batch holds its tallies for its batch (about a second).
 
 Both orders of writing a lead and its types add up: a lead's own triggers count the types it
 already has, a type row's triggers count it only for a lead that exists. A decrement never
