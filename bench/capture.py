@@ -81,11 +81,13 @@ def run(data_dir: str, total: int, repeat: int) -> dict:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
     accepted = sum(1 for status, _ in results if status in (201, 303))
     recorded = Submission.objects.accepted().count() - before
+    from django.db import connection as db
     return {
         "latency": {f"form post ({CLIENTS} clients at once)":
                     percentiles([ms for _, ms in results])},
         "accepted_per_second": round(accepted / seconds, 1),
         "posts": len(results), "clients": CLIENTS, "seconds": round(seconds, 2),
         "statuses": statuses, "recorded_in_database": recorded,
-        "server": "leadbook serve: gunicorn 2 workers x 4 threads, SQLite (WAL)",
+        "server": "leadbook serve: gunicorn 2 workers x 4 threads, "
+                  + ("SQLite (WAL)" if db.vendor == "sqlite" else "PostgreSQL"),
     }
