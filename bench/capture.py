@@ -46,6 +46,8 @@ def _post(host: str, port: int, n: int) -> tuple[int, float]:
 
 
 def run(data_dir: str, total: int, repeat: int) -> dict:
+    from django.db import connection as db
+
     from leadbook.capture.models import Submission
 
     results: list[tuple[int, float]] = []
@@ -81,7 +83,6 @@ def run(data_dir: str, total: int, repeat: int) -> dict:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
     accepted = sum(1 for status, _ in results if status in (201, 303))
     recorded = Submission.objects.accepted().count() - before
-    from django.db import connection as db
     return {
         "latency": {f"form post ({CLIENTS} clients at once)":
                     percentiles([ms for _, ms in results])},

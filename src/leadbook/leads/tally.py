@@ -62,12 +62,27 @@ def _matching(x: str) -> str:
     return " AND ".join(f"leads_leadtally.{d} = {v}" for d, v in pairs)
 
 
-def _counted(x: str, sign: str) -> str:
-    """SELECT (lead_type, dimensions, sign) for lead `x` (a row or a table of rows): once for
-    every lead, once per lead type it has."""
-    return (f"SELECT 0, {_of(x)}, {sign} WHERE {_live(x)} "
-            f"UNION ALL SELECT t.leadtype_id, {_of(x)}, {sign} FROM leads_lead_lead_types t "
-            f"WHERE t.lead_id = {x}.id AND {_live(x)}")
+def _named(x: str) -> str:
+    """The lead `x`'s dimensions, as SELECT columns named after them."""
+    return ", ".join(f"{v} AS {d}" for d, v in zip(_DIMENSIONS, _values(x), strict=True))
+
+
+def _per_lead(x: str, sign: str, rows: str = "") -> str:
+    """SELECT (lead_type, dimensions, leads = sign) for the lead `x`, once for every lead and
+    once per lead type it has: `x` a trigger's row (`new`, `old`), or with `rows` the table
+    it ranges over (a transition table, leads_lead)."""
+    named = _named(x)
+    over = f"{rows} {x}, " if rows else ""
+    return (f"SELECT 0 AS lead_type, {named}, {sign} AS leads"
+            f"{f' FROM {rows} {x}' if rows else ''} WHERE {_live(x)} "
+            f"UNION ALL SELECT t.leadtype_id, {named}, {sign} FROM {over}"
+            f"leads_lead_lead_types t WHERE t.lead_id = {x}.id AND {_live(x)}")
+
+
+def _summed(changes: str) -> str:
+    """SELECT the tallies `changes` (rows as _per_lead gives them) add up to."""
+    return (f"SELECT {KEY}, sum(leads) FROM ({changes}) AS changes GROUP BY {KEY} "
+            "HAVING sum(leads) <> 0")
 
 
 _ADD = f"INSERT INTO leads_leadtally ({KEY}, leads) "
@@ -75,7 +90,7 @@ _ADD_ONE = f" ON CONFLICT ({KEY}) DO UPDATE SET leads = leads + 1;"
 
 
 def _sqlite_add(x: str) -> str:
-    return _ADD + _counted(x, "1") + _ADD_ONE
+    return _ADD + _per_lead(x, "1") + _ADD_ONE
 
 
 def _sqlite_remove(x: str) -> str:
@@ -115,31 +130,24 @@ def _postgresql_function(name: str, changes: str) -> str:
     """A trigger function adding up `changes` (rows of lead_type, dimensions, +1 or -1) per
     tally and applying the sums in key order."""
     return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"{_ADD} SELECT {KEY}, sum(leads) FROM ({changes}) AS changes ({KEY}, leads) "
-            f"GROUP BY {KEY} HAVING sum(leads) <> 0 ORDER BY {KEY} "
+            f"{_ADD} {_summed(changes)} ORDER BY {KEY} "
             f"ON CONFLICT ({KEY}) DO UPDATE SET leads = leads_leadtally.leads + excluded.leads; "
             "RETURN NULL; END $$")
 
 
-def _leads_in(table: str, sign: str) -> str:
-    return (f"SELECT 0, {_of('x')}, {sign} FROM {table} x WHERE {_live('x')} "
-            f"UNION ALL SELECT t.leadtype_id, {_of('x')}, {sign} FROM {table} x "
-            f"JOIN leads_lead_lead_types t ON t.lead_id = x.id WHERE {_live('x')}")
-
-
 def _types_in(table: str, sign: str) -> str:
-    return (f"SELECT t.leadtype_id, {_of('l')}, {sign} FROM {table} t "
+    return (f"SELECT t.leadtype_id AS lead_type, {_named('l')}, {sign} AS leads FROM {table} t "
             f"JOIN leads_lead l ON l.id = t.lead_id WHERE {_live('l')}")
 
 
 # (trigger, table, event, transition tables, changes)
 _POSTGRESQL = [
     ("leads_tally_ai", "leads_lead", "INSERT", "NEW TABLE AS new_rows",
-     _leads_in("new_rows", "1")),
+     _per_lead("x", "1", "new_rows")),
     ("leads_tally_ad", "leads_lead", "DELETE", "OLD TABLE AS old_rows",
-     _leads_in("old_rows", "-1")),
+     _per_lead("x", "-1", "old_rows")),
     ("leads_tally_au", "leads_lead", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-     f"{_leads_in('old_rows', '-1')} UNION ALL {_leads_in('new_rows', '1')}"),
+     f"{_per_lead('x', '-1', 'old_rows')} UNION ALL {_per_lead('x', '1', 'new_rows')}"),
     ("leads_tally_types_ai", "leads_lead_lead_types", "INSERT", "NEW TABLE AS new_rows",
      _types_in("new_rows", "1")),
     ("leads_tally_types_ad", "leads_lead_lead_types", "DELETE", "OLD TABLE AS old_rows",
@@ -149,11 +157,7 @@ _POSTGRESQL = [
 
 def _counted_now() -> str:
     """SELECT the tallies the leads have now, counted from them."""
-    return (f"SELECT 0, {_of('l')}, count(*) FROM leads_lead l WHERE {_live('l')} "
-            "GROUP BY 2, 3, 4, 5, 6, 7, 8 "
-            f"UNION ALL SELECT t.leadtype_id, {_of('l')}, count(*) FROM leads_lead l "
-            f"JOIN leads_lead_lead_types t ON t.lead_id = l.id WHERE {_live('l')} "
-            "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8")
+    return _summed(_per_lead("l", "1", "leads_lead"))
 
 
 def _recount(cursor) -> None:
