@@ -186,6 +186,43 @@ def test_the_export_needs_sqlite_or_postgresql(book, monkeypatch):
         exported(Lead.objects.all())
 
 
+# --- Text cells -----------------------------------------------------------------------------
+# Any text the database quotes and neutralises as `cell` and csv.writer do, joined into one line.
+
+TRICKY = st.text(alphabet=st.sampled_from([*FORMULA_STARTS, "'", '"', ",", "\n", "\r", " ",
+                                           "a", "é", "*", "?", "[", "]", "%"]))
+
+
+def lines_in_database(rows: list[list[str]]) -> list[str]:
+    from django.db import connection
+
+    dialect = DIALECTS[connection.vendor]
+    width = len(rows[0])
+    columns = [f"c{i}" for i in range(width)]
+    values = ", ".join(f"({', '.join(['%s'] * width)}, {i})" for i in range(len(rows)))
+    line = dialect.joined([dialect.text(column) for column in columns])
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH t({', '.join(columns)}, i) AS (VALUES {values}) "  # noqa: S608
+                       f"SELECT {line} FROM t ORDER BY i",
+                       [value for row in rows for value in row])
+        return [text for text, in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(TRICKY | st.text(), min_size=3, max_size=3), min_size=1,
+                     max_size=5).map(lambda rows: [[v.replace("\x00", "") for v in row]
+                                                   for row in rows]))
+def test_text_cells_are_what_cell_and_csv_writer_make(rows):
+    assert lines_in_database(rows) == [_csv_line(map(cell, row)) for row in rows]
+
+
+def _csv_line(cells) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(cells)
+    return out.getvalue().removesuffix("\r\n")
+
+
 # --- Local times ----------------------------------------------------------------------------
 # The database converts each datetime as `cell` does in Python: the SQL expression of
 # `_Dialect.local` against Python's conversion, for any moment from 1900 to 2100.
