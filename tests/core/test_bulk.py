@@ -1,5 +1,6 @@
 """core.bulk: executemany inserts and updates with reserved ids."""
 
+import pytest
 from django.db import transaction
 from django.utils import timezone
 
@@ -53,3 +54,24 @@ def test_insert_objects_writes_instances_as_bulk_create_would(make_lead, admin):
     saved = Outreach.objects.get(pk=entries[1].pk)
     assert (saved.notes, saved.by, saved.lead) == ("note 1", admin, lead)
     assert saved.happened_at is not None and saved.created_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkpoints_wait_for_the_end_of_a_bulk_write_and_come_back():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+
+    def autocheckpoint() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    before = autocheckpoint()
+    with bulk.checkpointed_after(connection):
+        assert autocheckpoint() == 0
+    assert autocheckpoint() == before > 0
+    with pytest.raises(RuntimeError), bulk.checkpointed_after(connection):
+        raise RuntimeError
+    assert autocheckpoint() == before

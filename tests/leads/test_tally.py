@@ -95,6 +95,25 @@ def test_it_follows_imports_and_their_undo(make_lead, admin):
     assert count_of(LeadFilter(statuses=[Status.objects.by_name("Won")]), admin) == 0
 
 
+def test_an_import_tallies_in_bulk_and_leaves_the_row_triggers_in_place(make_lead, admin):
+    from django.db import transaction
+
+    csv = b"Name,Lead Type\n" + b"".join(b"Juniper Shop %d,Wholesale\n" % n for n in range(30))
+    transfer.import_file(actor=admin, data=csv, filename="many.csv")
+    assert_in_step()
+    wholesale = LeadFilter(lead_types=[LeadType.objects.by_name("Wholesale")])
+    assert count_of(wholesale, admin) == 30
+    make_lead(name="Quince Corner", lead_types=["Wholesale"])  # the row triggers are back
+    assert count_of(wholesale, admin) == 31
+    # A batch that fails half-way takes the dropped triggers back with it.
+    with pytest.raises(RuntimeError), transaction.atomic(), \
+            tally.tallied_in_bulk(connection, 10**9, 10**9 + 1):
+        raise RuntimeError
+    make_lead(name="Rowan Hall", lead_types=["Wholesale"])
+    assert count_of(wholesale, admin) == 32
+    assert_in_step()
+
+
 def test_the_lead_types_count_in_either_order(make_lead):
     """Type rows written before their lead (the database checks keys at commit) count too."""
     collab = LeadType.objects.by_name("Collab")

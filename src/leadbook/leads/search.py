@@ -32,6 +32,8 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from leadbook.core import bulk
+
 from . import normalize
 
 PHONE_LIKE_RE = re.compile(r"^[\d\s().+\-]+$")
@@ -96,23 +98,15 @@ def indexed_in_bulk(connection, first_id: int, last_id: int) -> Iterator[None]:
     """Insert many leads (ids `first_id`..`last_id`, all new) in the block, and index them for
     search in one statement afterwards instead of row by row: it halves the cost of a big
     insert on SQLite (the per-row trigger is 60 % of it). Must run inside the transaction
-    that inserts them: on SQLite it holds the write lock, so no other writer can slip in
-    while the trigger is off, and a rollback brings the trigger back. Elsewhere (PostgreSQL
-    keeps its index itself) it does nothing."""
-    if connection.vendor != "sqlite" or not connection.in_atomic_block:
+    that inserts them (`bulk.sqlite_triggers_off`). PostgreSQL keeps its index itself."""
+    insert_trigger = {"leads_lead_fts_ai": TRIGGERS["leads_lead_fts_ai"]}
+    with bulk.sqlite_triggers_off(connection, insert_trigger) as off:
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = %s",
-                       ["leads_lead_fts_ai"])
-        if cursor.fetchone() is None:  # no search index here (yet): nothing to keep up
-            yield
-            return
-        cursor.execute("DROP TRIGGER leads_lead_fts_ai")
-        yield
-        cursor.execute("INSERT INTO leads_lead_fts(rowid, search_text) SELECT id, search_text "
-                       "FROM leads_lead WHERE id BETWEEN %s AND %s", [first_id, last_id])
-        cursor.execute(TRIGGERS["leads_lead_fts_ai"])
+        if off:
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO leads_lead_fts(rowid, search_text) SELECT id, "
+                               "search_text FROM leads_lead WHERE id BETWEEN %s AND %s",
+                               [first_id, last_id])
 
 
 # --- Creating and repairing the index ---------------------------------------------------------

@@ -30,7 +30,12 @@ runs after every migrate (leads/apps.py) and recounts when a trigger was missing
 # ruff: noqa: S608
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db.models import Q, Sum
+
+from leadbook.core import bulk
 
 from .filters import STAGE_ORDER, LeadFilter
 from .models import LeadTally, Status
@@ -218,6 +223,25 @@ def ensure_tallies(connection) -> bool:
             return False
     install(connection)
     return True
+
+
+@contextmanager
+def tallied_in_bulk(connection, first_id: int, last_id: int) -> Iterator[None]:
+    """Insert many leads (ids `first_id`..`last_id`, all new) and their type rows in the
+    block, and count them into the tallies in one statement afterwards instead of row by row
+    (on SQLite the row triggers were half of an import's writing time). Must run inside the
+    transaction that inserts them (`bulk.sqlite_triggers_off`); PostgreSQL's statement
+    triggers add up a bulk insert already."""
+    insert_triggers = {name: SQLITE_TRIGGERS[name]
+                       for name in ("leads_tally_ai", "leads_tally_types_ai")}
+    with bulk.sqlite_triggers_off(connection, insert_triggers) as off:
+        yield
+        if off:
+            new_leads = f"(SELECT * FROM leads_lead WHERE id BETWEEN {int(first_id)} " \
+                        f"AND {int(last_id)})"
+            with connection.cursor() as cursor:
+                cursor.execute(f"{_ADD} {_summed(_per_lead('l', '1', new_leads))} "
+                               f"ON CONFLICT ({KEY}) DO UPDATE SET leads = leads + excluded.leads")
 
 
 # --- Reading ------------------------------------------------------------------------------------

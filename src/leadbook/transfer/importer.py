@@ -44,7 +44,7 @@ from leadbook.accounts.models import User
 from leadbook.audit.services import audit_record
 from leadbook.core import bulk
 from leadbook.core.models import WorkspaceSettings
-from leadbook.leads import matching, search
+from leadbook.leads import matching, search, tally
 from leadbook.leads.models import Lead, LeadType, Source, Status
 from leadbook.leads.services import default_status
 
@@ -496,19 +496,20 @@ def run_import(job: ImportJob, token: str, *, progress: Progress | None = None,
     writer = _BatchWriter(job, token, ctx)
     batch: list[tuple] = []
     error_rows = set(RowError.objects.filter(job=job).values_list("row", flat=True))
-    for record in read_spool(path):
-        if record[0] in error_rows:
-            continue
-        if record[0] <= job.last_row:
-            writer.remember(record)
-            continue
-        batch.append(record)
-        if len(batch) == BATCH_ROWS:
+    with bulk.checkpointed_after(connection):
+        for record in read_spool(path):
+            if record[0] in error_rows:
+                continue
+            if record[0] <= job.last_row:
+                writer.remember(record)
+                continue
+            batch.append(record)
+            if len(batch) == BATCH_ROWS:
+                writer.write(batch)
+                _after_batch(job, progress)
+                batch = []
+        if batch:
             writer.write(batch)
-            _after_batch(job, progress)
-            batch = []
-    if batch:
-        writer.write(batch)
     finished = timezone.now()
     updated = ImportJob.objects.filter(pk=job.pk, run_token=token).update(
         state=ImportState.DONE, finished_at=finished, heartbeat_at=finished,
@@ -654,13 +655,15 @@ class _BatchWriter:
         rest = tuple(stamp if f.attname in ("created_at", "updated_at")
                      else bulk.db_value(Lead, f.attname, f.get_default()) for f in self.rest)
         owner = VALUE_INDEX["owner_id"]
-        with search.indexed_in_bulk(connection, min(creates), max(creates)):
+        first, last = min(creates), max(creates)
+        with search.indexed_in_bulk(connection, first, last), \
+                tally.tallied_in_bulk(connection, first, last):
             bulk.insert_rows(Lead, self.columns, [
                 (lead_id, *c["values"], self.usernames.get(c["values"][owner]), *rest)
                 for lead_id, c in creates.items()])
-        bulk.insert_rows(Through, ["lead_id", "leadtype_id"],
-                         [(lead_id, type_id) for lead_id, c in creates.items()
-                          for type_id in c["types"] or ()])
+            bulk.insert_rows(Through, ["lead_id", "leadtype_id"],
+                             [(lead_id, type_id) for lead_id, c in creates.items()
+                              for type_id in c["types"] or ()])
         # No history record per new lead: it would add a fifth to the writing time. The
         # lead's timeline tells of the import instead (transfer/timeline.py), and the
         # ImportedLead rows say which import made it.
