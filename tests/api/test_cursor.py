@@ -181,3 +181,18 @@ def test_an_offset_page_is_that_slice_of_the_list(api_member, book, ordering):
     # The skipped leads are counted off by id only, in a subquery (a deferred join).
     (rows_sql,) = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
     assert 'IN (SELECT' in rows_sql
+
+
+def test_a_list_that_ends_on_its_page_is_counted_from_the_page(api_member, book):
+    # A date range is not tallied (leads/tally.py): such a list is counted by a query,
+    # unless its page shows where it ends.
+    view = {"created_after": "2000-01-01", "limit": 50}
+    with CaptureQueriesContext(connection) as queries:
+        page = api_member.get("/leads", **view).json()
+    assert page["count"] == len(page["items"]) == 23
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert api_member.get("/leads", offset=20, **view).json()["count"] == 23
+    past_the_end = api_member.get("/leads", offset=40, **view).json()
+    assert past_the_end["items"] == [] and past_the_end["count"] == 23  # counted
+    first = api_member.get("/leads", **{**view, "limit": 5}).json()
+    assert first["count"] == 23 and first["next_cursor"]

@@ -90,6 +90,19 @@ def test_it_answers_htmx_with_the_table_only(member_client, make_lead):
     assert "Temp: Cold" in html  # the filter chip
 
 
+def test_a_search_that_fits_on_its_first_page_is_not_counted_again(member_client, make_lead):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("Juniper Hall", "Juniper Loft", "Rowan Barn"):
+        make_lead(name=name)
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.get(LIST + "?search=junip").content.decode()
+    assert "1–2 of 2" in html
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]
+                and ("leads_lead_fts" in q["sql"] or "search_text" in q["sql"])]
+
+
 def test_it_paginates(member_client, make_lead, settings):
     settings.LEADS_PER_PAGE = 2
     for name in ("A", "B", "C"):

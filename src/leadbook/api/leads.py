@@ -408,8 +408,12 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
                                  on_count=found.append if count is None else None)
     more = len(rows) > filters.limit
     items = rows[:filters.limit]
-    if count is None:
-        count = found[0] if found else leads.count()
+    if count is None and found:
+        count = found[0]
+    elif count is None and not filters.cursor and not more and (rows or not filters.offset):
+        count = filters.offset + len(rows)  # the list ends on this page: nothing to count
+    elif count is None:
+        count = leads.count()
     return {"items": items, "count": count,
             "next_cursor": keyset.make_cursor(view.ordering, items[-1]["id"],
                                               count=(counted, count)) if more else None}

@@ -109,13 +109,15 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
     by_cursor = bool(after or before) and number > 1
     if not by_cursor:
         after = before = None
-    paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number,
-                                count=count)
     rows, more = None, False
     if by_cursor or number == 1:
         # An edited or outdated link gives the page by its number instead.
         with suppress(keyset.InvalidCursor):
             rows, more = _rows_by_cursor(view, leads, base, after, before, per_page)
+    if count is None and rows is not None and not by_cursor and not more:
+        count = len(rows)  # the whole list is on the first page: nothing to count
+    paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number,
+                                count=count)
     if rows is None:
         page = paginator.get_page(number)
         number, rows, more = page.number, list(page.object_list), page.has_next()
