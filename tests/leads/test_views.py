@@ -103,6 +103,27 @@ def test_a_search_that_fits_on_its_first_page_is_not_counted_again(member_client
                 and ("leads_lead_fts" in q["sql"] or "search_text" in q["sql"])]
 
 
+def test_a_long_search_is_counted_up_to_the_cap(member_client, make_lead, settings,
+                                               monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadbook.core import paging
+
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 3)
+    settings.LEADS_PER_PAGE = 2
+    for n in range(5):
+        make_lead(name=f"Juniper Hall {n}")
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.get(LIST + "?search=junip").content.decode()
+    assert "1–2 of 3+" in html and "Juniper Hall 0" in html and "Juniper Hall 2" not in html
+    if connection.vendor == "sqlite":  # counted by the query that sorted the matches' ids
+        assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]
+                    and "leads_lead_fts" in q["sql"]]
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 5)
+    assert re.search(r"1–2 of 5\s*<", member_client.get(LIST + "?search=junip").content.decode())
+
+
 def test_it_paginates(member_client, make_lead, settings):
     settings.LEADS_PER_PAGE = 2
     for name in ("A", "B", "C"):

@@ -38,7 +38,14 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         # A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT n): an index range,
         # not the whole table.
-        counted = self.object_list.order_by()[: self.limit + 1].count()
+        return self._capped(self.object_list.order_by()[: self.limit + 1].count())
+
+    def counted(self, rows: int) -> None:
+        """Take `rows` as the count, counted elsewhere up to `limit` + 1 rows (in the query
+        that read the page, say), instead of counting."""
+        self.__dict__["count"] = self._capped(rows)
+
+    def _capped(self, counted: int) -> int:
         if counted > self.limit:
             self.capped = True
             return self.limit

@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 
@@ -110,14 +111,18 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
     if not by_cursor:
         after = before = None
     rows, more = None, False
-    if by_cursor or number == 1:
-        # An edited or outdated link gives the page by its number instead.
-        with suppress(keyset.InvalidCursor):
-            rows, more = _rows_by_cursor(view, leads, base, after, before, per_page)
-    if count is None and rows is not None and not by_cursor and not more:
-        count = len(rows)  # the whole list is on the first page: nothing to count
     paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number,
                                 count=count)
+    if by_cursor or number == 1:
+        # An edited or outdated link gives the page by its number instead. A first page
+        # read from its sorted ids counts them on the way, as far as the paginator would.
+        with suppress(keyset.InvalidCursor):
+            rows, more = _rows_by_cursor(
+                view, leads, base, after, before, per_page,
+                on_count=paginator.counted if count is None else None,
+                count_upto=paginator.limit)
+    if count is None and rows is not None and not by_cursor and not more:
+        paginator.counted(len(rows))  # the whole list is on the first page
     if rows is None:
         page = paginator.get_page(number)
         number, rows, more = page.number, list(page.object_list), page.has_next()
@@ -138,14 +143,17 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
 
 
 def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead],
-                    after: str | None, before: str | None,
-                    per_page: int) -> tuple[list[Lead], bool]:
+                    after: str | None, before: str | None, per_page: int, *,
+                    on_count: Callable[[int], object] | None,
+                    count_upto: int) -> tuple[list[Lead], bool]:
     """The page after a cursor (Next; the first page without one) in `leads` (the view
     applied to `base`), or before one (Previous: the view read backwards from `base`, then
-    turned round). Returns the leads and whether more follow them."""
+    turned round). Returns the leads and whether more follow them; `on_count` may be given
+    how many leads `leads` holds, counted up to `count_upto` + 1 (keyset.read_after)."""
     if not before:
         rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1,
-                                 within=view.whole_list(base), by_id=view.by_id(base))
+                                 within=view.whole_list(base), by_id=view.by_id(base),
+                                 on_count=on_count, count_upto=count_upto)
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
     rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
