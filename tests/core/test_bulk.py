@@ -57,21 +57,23 @@ def test_insert_objects_writes_instances_as_bulk_create_would(make_lead, admin):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_checkpoints_wait_for_the_end_of_a_bulk_write_and_come_back():
+def test_bulk_writes_get_their_sqlite_settings_and_give_them_back():
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        pytest.skip("SQLite's write-ahead log")
+        pytest.skip("SQLite's write-ahead log and temporary storage")
 
-    def autocheckpoint() -> int:
+    def pragmas() -> tuple[int, int]:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint")
-            return cursor.fetchone()[0]
+            autocheckpoint = cursor.fetchone()[0]
+            cursor.execute("PRAGMA temp_store")
+            return autocheckpoint, cursor.fetchone()[0]
 
-    before = autocheckpoint()
-    with bulk.checkpointed_after(connection):
-        assert autocheckpoint() == 0
-    assert autocheckpoint() == before > 0
-    with pytest.raises(RuntimeError), bulk.checkpointed_after(connection):
+    before = pragmas()
+    with bulk.sqlite_bulk_writes(connection):
+        assert pragmas() == (0, 2)  # no checkpoints; temporary storage in memory
+    assert pragmas() == before and before[0] > 0
+    with pytest.raises(RuntimeError), bulk.sqlite_bulk_writes(connection):
         raise RuntimeError
-    assert autocheckpoint() == before
+    assert pragmas() == before

@@ -496,7 +496,7 @@ def run_import(job: ImportJob, token: str, *, progress: Progress | None = None,
     writer = _BatchWriter(job, token, ctx)
     batch: list[tuple] = []
     error_rows = set(RowError.objects.filter(job=job).values_list("row", flat=True))
-    with bulk.checkpointed_after(connection):
+    with bulk.sqlite_bulk_writes(connection):
         for record in read_spool(path):
             if record[0] in error_rows:
                 continue
