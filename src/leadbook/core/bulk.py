@@ -179,18 +179,21 @@ def sqlite_bulk_writes(connection) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
+    # SQLite changes where temporary storage lives only outside a transaction.
+    outside = not connection.in_atomic_block
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         autocheckpoint = cursor.fetchone()[0]
         cursor.execute("PRAGMA temp_store")
         temp_store = cursor.fetchone()[0]
         cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.execute("PRAGMA temp_store=MEMORY")
+        if outside:
+            cursor.execute("PRAGMA temp_store=MEMORY")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
-            cursor.execute(f"PRAGMA temp_store={int(temp_store)}")
-            if not connection.in_atomic_block:
+            if outside:
+                cursor.execute(f"PRAGMA temp_store={int(temp_store)}")
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
