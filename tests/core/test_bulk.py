@@ -77,3 +77,6 @@ def test_bulk_writes_get_their_sqlite_settings_and_give_them_back():
     with pytest.raises(RuntimeError), bulk.sqlite_bulk_writes(connection):
         raise RuntimeError
     assert pragmas() == before
+    with transaction.atomic(), bulk.sqlite_bulk_writes(connection):
+        assert pragmas() == (0, before[1])  # SQLite keeps its temporary storage in one
+    assert pragmas() == before
