@@ -174,7 +174,7 @@ def sqlite_bulk_writes(connection) -> Iterator[None]:
       1.5 s for one checkpoint at the end.
     - Statement journals in memory (`temp_store`). A table with triggers (the leads' search
       index and tallies) makes SQLite journal the old content of every page each written
-      row touches, in a temporary file by default: 20,000 updated leads took 13.3 s, 11.2 s
+      row touches, in a temporary file by default: 20,000 updated leads took 13.3 s, 10.4 s
       this way. Each journal lasts one statement."""
     if connection.vendor != "sqlite":
         yield
