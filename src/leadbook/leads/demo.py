@@ -33,6 +33,7 @@ from django.utils import timezone
 from leadbook.accounts.models import User
 from leadbook.conversions.models import Customer
 from leadbook.core import bulk
+from leadbook.core.forking import forked_pool
 from leadbook.outreach.models import Outreach, OutreachKind
 
 from . import search, tally
@@ -398,7 +399,7 @@ def _batch_maker(tasks: list[tuple[int, int, int]], workers: int) -> Iterator[It
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         yield (_make_batch(task) for task in tasks)
         return
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    pool = forked_pool(workers)
 
     def ahead() -> Iterator[dict]:
         pending: collections.deque = collections.deque()

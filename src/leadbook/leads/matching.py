@@ -36,7 +36,6 @@ merged, a missed one costs a second look.
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -50,6 +49,8 @@ import numpy as np
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
+
+from leadbook.core.forking import forked_pool
 
 from . import normalize
 from .models import Lead
@@ -482,8 +483,7 @@ def _forked(work: Callable[[], Any]) -> Iterator[AsyncResult]:
     """work() run in a forked process meanwhile (its result comes back pickled). The process
     inherits the work's arguments, with the rest of this process's memory, rather than
     receiving a copy; it must not use the database (its connection is this process's)."""
-    pool = multiprocessing.get_context("fork").Pool(
-        1, initializer=_remember_work, initargs=(work,))
+    pool = forked_pool(1, initializer=_remember_work, initargs=(work,))
     try:
         yield pool.apply_async(_do_remembered_work)
     finally:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import multiprocessing
 import os
 import pickle
 import secrets
@@ -43,6 +42,7 @@ from rapidfuzz import fuzz
 from leadbook.accounts.models import User
 from leadbook.audit.services import audit_record
 from leadbook.core import bulk
+from leadbook.core.forking import forked_pool
 from leadbook.core.models import WorkspaceSettings
 from leadbook.leads import matching, search, tally
 from leadbook.leads.models import Lead, LeadType, Source, Status
@@ -199,8 +199,7 @@ def prepared_chunks(ctx: ImportContext, table: Table, workers: int,
         for index, chunk in enumerate(_chunks(table.rows(), CHUNK_ROWS)):
             yield _prepare_and_keep(preparer, folder, index, chunk)
         return
-    pool = multiprocessing.get_context("fork").Pool(
-        workers, initializer=_start_worker, initargs=(ctx, folder))
+    pool = forked_pool(workers, initializer=_start_worker, initargs=(ctx, folder))
     try:
         for result in pool.imap(_prepare_in_worker, _numbered(_guarded_chunks(table))):
             if isinstance(result, _ReadFailed):
