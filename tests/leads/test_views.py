@@ -5,9 +5,12 @@ import re
 from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from leadbook.core import paging
 from leadbook.leads import services
 from leadbook.leads.filters import order_by_clause
 from leadbook.leads.models import Lead, LeadType, Status
@@ -91,9 +94,6 @@ def test_it_answers_htmx_with_the_table_only(member_client, make_lead):
 
 
 def test_a_search_that_fits_on_its_first_page_is_not_counted_again(member_client, make_lead):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     for name in ("Juniper Hall", "Juniper Loft", "Rowan Barn"):
         make_lead(name=name)
     with CaptureQueriesContext(connection) as queries:
@@ -105,11 +105,6 @@ def test_a_search_that_fits_on_its_first_page_is_not_counted_again(member_client
 
 def test_a_long_search_is_counted_up_to_the_cap(member_client, make_lead, settings,
                                                monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from leadbook.core import paging
-
     monkeypatch.setattr(paging, "DEFAULT_CAP", 3)
     settings.LEADS_PER_PAGE = 2
     for n in range(5):
