@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from leadbook.core import paging
 from leadbook.leads.filters import ORDERINGS
 from leadbook.leads.models import Lead
 
@@ -196,3 +197,36 @@ def test_a_list_that_ends_on_its_page_is_counted_from_the_page(api_member, book)
     assert past_the_end["items"] == [] and past_the_end["count"] == 23  # counted
     first = api_member.get("/leads", **{**view, "limit": 5}).json()
     assert first["count"] == 23 and first["next_cursor"]
+
+
+@pytest.mark.parametrize("view", [{"search": "shop"}, {"created_after": "2000-01-01"}])
+def test_a_list_counted_lead_by_lead_is_counted_up_to_the_cap(api_member, book, monkeypatch,
+                                                             view):
+    # As the table's "1,000+": a search or a date range costs a count of every match, so
+    # it is counted only as far as the cap, and count_capped says more match.
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 10)
+    first = api_member.get("/leads", limit=4, **view).json()
+    assert (first["count"], first["count_capped"]) == (10, True)
+    second = api_member.get("/leads", limit=4, cursor=first["next_cursor"], **view).json()
+    assert (second["count"], second["count_capped"]) == (10, True)
+    ids, _ = walk(api_member, **view)
+    assert len(ids) == 23  # the walk itself is not capped
+
+
+@pytest.mark.parametrize("view", [{"search": "shop"}, {"created_after": "2000-01-01"}])
+def test_exact_count_counts_every_match(api_member, book, monkeypatch, view):
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 10)
+    first = api_member.get("/leads", limit=4, exact_count="true", **view).json()
+    assert (first["count"], first["count_capped"]) == (23, False)
+    second = api_member.get("/leads", limit=4, cursor=first["next_cursor"], **view).json()
+    assert (second["count"], second["count_capped"]) == (23, False)  # carried
+
+
+def test_a_list_within_the_cap_and_a_tallied_list_are_counted_exactly(api_member, book,
+                                                                     monkeypatch):
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 30)
+    searched = api_member.get("/leads", search="shop", limit=4).json()
+    assert (searched["count"], searched["count_capped"]) == (23, False)
+    monkeypatch.setattr(paging, "DEFAULT_CAP", 10)
+    tallied = api_member.get("/leads", temperature="cold", limit=4).json()
+    assert (tallied["count"], tallied["count_capped"]) == (12, False)
