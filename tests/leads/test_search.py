@@ -207,3 +207,52 @@ def test_a_search_page_is_read_by_id_where_the_database_sorts_every_match(leads)
         assert by_id is base
     else:
         assert by_id is None
+
+
+def test_a_search_is_broad_past_a_number_of_matches_on_sqlite_only(leads, monkeypatch):
+    monkeypatch.setattr(lead_search, "BROAD_MATCHES", 1)
+    sqlite = connection.vendor == "sqlite"
+    assert lead_search.is_broad("dana", "default") is sqlite  # 2 matches
+    assert not lead_search.is_broad("junip", "default")  # 1
+    assert not lead_search.is_broad("da", "default")  # too short for the index: a scan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index")
+def test_a_broad_search_walks_the_sort_index(leads, monkeypatch):
+    """A broad search's page is read along the sort index, each lead checked against the
+    FTS matches (`+id IN (...)`: SQLite cannot look the matches up by id, so it does not
+    sort them all); its count reads the matches by id, which stops sooner."""
+    from leadbook.leads.filters import LeadFilter
+
+    monkeypatch.setattr(lead_search, "BROAD_MATCHES", 1)
+    base = Lead.objects.all()
+    view = LeadFilter(search="dana")
+    assert view.by_id(base) is None
+    walked = str(view.pages(base)[:51].query)
+    assert '+"leads_lead"."id" IN (SELECT rowid FROM leads_lead_fts' in walked
+    with connection.cursor() as cursor:
+        sql, params = view.pages(base)[:51].query.sql_with_params()
+        plan = " ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "lead_live_name" in plan and "TEMP B-TREE" not in plan  # walked, not sorted
+    counted = str(view.apply(base).query)  # what the count reads: the matches by id
+    assert '"leads_lead"."id" IN (SELECT rowid' in counted and "+" not in counted
+
+
+@pytest.mark.parametrize("ordering", ["name", "-name", "last_outreach", "-pending", "status",
+                                      "owner", "-created"])
+def test_a_broad_search_gives_the_same_pages_as_a_narrow_one(leads, make_lead, admin,
+                                                             monkeypatch, ordering):
+    from tests.api.conftest import ApiClient, token_for
+    from tests.api.test_cursor import walk
+
+    api_admin = ApiClient(token_for(User.objects.get(pk=admin.pk)))
+
+    for i in range(12):
+        make_lead(name=f"Dana's Shop {i % 4}", owner=admin if i % 2 else None)
+    narrow = walk(api_admin, limit=5, search="dana", ordering=ordering)
+    narrow_page = api_admin.get("/leads", search="dana", ordering=ordering, offset=6).json()
+    monkeypatch.setattr(lead_search, "BROAD_MATCHES", 1)
+    assert walk(api_admin, limit=5, search="dana", ordering=ordering) == narrow
+    broad_page = api_admin.get("/leads", search="dana", ordering=ordering, offset=6).json()
+    assert broad_page == narrow_page
+    assert narrow_page["count"] == 14 and len(narrow[0]) == 14

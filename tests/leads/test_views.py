@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadbook.core import paging
+from leadbook.leads import search as lead_search
 from leadbook.leads import services
 from leadbook.leads.filters import order_by_clause
 from leadbook.leads.models import Lead, LeadType, Status
@@ -135,21 +136,25 @@ def _link(html: str, label: str) -> str:
     return unescape(re.search(rf'<a href="([^"]*)"[^>]*aria-label="{label}"', html).group(1))
 
 
+@pytest.mark.parametrize("search", ["", "shop"])  # a broad search walks the sort index too
 @pytest.mark.parametrize("ordering", ["name", "-name", "last_outreach", "-pending", "status"])
 def test_next_and_previous_walk_the_whole_view_by_cursor(member_client, make_lead, settings,
-                                                         ordering):
+                                                         monkeypatch, ordering, search):
     """Next/Previous carry a cursor (no OFFSET however deep): walking forward gives every
     lead once in order, walking back gives the same pages again."""
     settings.LEADS_PER_PAGE = 3
+    monkeypatch.setattr(lead_search, "BROAD_MATCHES", 1)
     for i, name in enumerate("GBEAFDCHI" + "JK"):
-        lead = make_lead(name=name)
+        lead = make_lead(name=f"{name} Shop")
         if i % 3:
             Lead.objects.filter(pk=lead.pk).update(
                 last_outreach_at=timezone.now() - datetime.timedelta(days=i),
                 next_follow_up_on=timezone.localdate() + datetime.timedelta(days=i % 4))
     expected = list(Lead.objects.order_by(*order_by_clause(ordering)).values_list(
         "name", flat=True))
-    html = member_client.get(LIST + f"?ordering={ordering}").content.decode()
+    if search:
+        make_lead(name="Not found here")  # the search leaves it out
+    html = member_client.get(LIST + f"?ordering={ordering}&search={search}").content.decode()
     pages = [_table_names(html)]
     urls = []
     while 'aria-label="Next page"' in html:

@@ -34,6 +34,7 @@ from django.db.models.lookups import IsNull
 from django.http import QueryDict
 from django.utils import timezone
 
+from . import search
 from .models import Lead, LeadType, Source, Stage, Status, Temperature
 
 TRUE_WORDS = {"true", "yes", "1", "on", "active"}
@@ -153,6 +154,9 @@ class LeadFilter:
     reached: str = ""  # at least this stage, now or in the status history
     ordering: str = DEFAULT_ORDERING
     errors: dict[str, str] = field(default_factory=dict)
+    # Whether the search is broad, by database alias (asked once: see pages()).
+    _broad: dict[str, bool] = field(default_factory=dict, init=False, repr=False,
+                                    compare=False)
 
     PARAMS = ("search", "status", "lead_type", "source", "temperature", "owner", "active",
               "pending", "converted", "created_after", "created_before", "stage", "reached",
@@ -213,7 +217,10 @@ class LeadFilter:
                 view.errors["ordering"] = "Sort by one of: " + ", ".join(ORDERINGS) + "."
         return view
 
-    def apply(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    def apply(self, queryset: QuerySet[Lead], *, along_sort_index: bool = False
+              ) -> QuerySet[Lead]:
+        """The leads of `queryset` this view shows, in its order (`along_sort_index`: see
+        pages())."""
         if self.active is True:
             queryset = queryset.active()
         elif self.active is False:
@@ -261,8 +268,20 @@ class LeadFilter:
         if self.reached and self.reached != STAGE_ORDER[0]:  # every lead reached the first
             queryset = queryset.filter(reached_q(self.reached))
         if self.search:
-            queryset = queryset.search(self.search)
+            queryset = queryset.search(self.search, along_sort_index=along_sort_index)
         return queryset.order_by(*order_by_clause(self.ordering))
+
+    def pages(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        """The view applied for reading its pages (keyset.read_after); counts read apply().
+        The same leads: only a broad search on SQLite (search.is_broad) is checked lead by
+        lead along the sort index, which reaches a page's end long before every match is
+        looked up and sorted (search.search_leads)."""
+        return self.apply(queryset, along_sort_index=self._search_is_broad(queryset.db))
+
+    def _search_is_broad(self, using: str) -> bool:
+        if using not in self._broad:
+            self._broad[using] = bool(self.search) and search.is_broad(self.search, using)
+        return self._broad[using]
 
     def whole_list(self, queryset: QuerySet[Lead]) -> QuerySet[Lead] | None:
         """The list this view narrows down (the same leads, active or not, in the same order,
@@ -276,11 +295,13 @@ class LeadFilter:
 
     def by_id(self, queryset: QuerySet[Lead]) -> QuerySet[Lead] | None:
         """Where a page of this view is read from by its ids (keyset.read_after): the leads of
-        `queryset` for a search on SQLite, which finds every match through its FTS index
-        and sorts them all; else None. PostgreSQL walks the sort index instead, checking each
-        lead against the search, and stops at the page's end (6 ms for "junip" at a million
-        leads), which a count in the same query would make it walk to the end (1.8 s)."""
-        if self.search and connections[queryset.db].vendor == "sqlite":
+        `queryset` for a narrow search on SQLite, which finds every match through its FTS
+        index and sorts them all (a broad one walks the sort index: pages()); else None.
+        PostgreSQL walks the sort index instead, checking each lead against the search, and
+        stops at the page's end (6 ms for "junip" at a million leads), which a count in the
+        same query would make it walk to the end (1.8 s)."""
+        if self.search and connections[queryset.db].vendor == "sqlite" \
+                and not self._search_is_broad(queryset.db):
             return queryset
         return None
 

@@ -13,15 +13,15 @@ class LeadQuerySet(models.QuerySet):
     def inactive(self):
         return self.filter(is_active__in=[False])
 
-    def search(self, query: str):
+    def search(self, query: str, *, along_sort_index: bool = False):
         """Leads whose name, contact, company, email, phone, city or Instagram contain `query`.
 
         A query that looks like a phone number also matches however the number was typed.
-        Indexed on both databases: see leads/search.py.
+        Indexed on both databases: see leads/search.py (and `along_sort_index` there).
         """
         from .search import search_leads
 
-        return search_leads(self, query)
+        return search_leads(self, query, along_sort_index=along_sort_index)
 
     def pending(self):
         return self.filter(next_follow_up_on__isnull=False)

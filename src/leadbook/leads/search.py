@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from leadbook.core import bulk
@@ -75,19 +75,54 @@ def normalise_query(query: str) -> str:
     return query
 
 
-def search_leads(queryset: QuerySet, query: str) -> QuerySet:
-    """The leads of `queryset` whose search text contains `query` (see the module doc)."""
+def search_leads(queryset: QuerySet, query: str, *, along_sort_index: bool = False
+                 ) -> QuerySet:
+    """The leads of `queryset` whose search text contains `query` (see the module doc).
+
+    `along_sort_index`: for reading a page of a broad search (`is_broad`) on SQLite. Given
+    `id IN (the FTS matches)`, SQLite looks every match up by id and sorts them all, even for
+    a page of 50: 28 ms for a search matching 15,000 of a million leads, 88 ms for 70,000.
+    Written `+id IN (...)`, the id is no longer an index SQLite can look leads up by, so it
+    walks the sort index instead and checks each lead against the matches, stopping at the
+    page's end: 7 and 12 ms. A count wants the plain form (it stops after enough matches
+    either way, and finds them faster by id)."""
     query = normalise_query(query)
     if not query:
         return queryset
     vendor = connections[queryset.db].vendor
     if vendor == "sqlite" and len(query) >= MIN_INDEXED_LENGTH:
-        phrase = '"' + query.replace('"', '""') + '"'
-        matching = RawSQL(
-            "SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s", [phrase])
+        matching = RawSQL("SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s",
+                          [_phrase(query)])
+        if along_sort_index:
+            return queryset.alias(searched_id=Func(
+                F("pk"), template="+%(expressions)s", output_field=IntegerField(),
+            )).filter(searched_id__in=matching)
         return queryset.filter(pk__in=matching)
     # PostgreSQL: the trigram index serves this LIKE. Short queries, other databases: a scan.
     return queryset.filter(search_text__contains=query)
+
+
+# How many matches make a search broad: walking the sort index then finds a page sooner
+# than sorting every match (for 2,000 of a million leads, each about 10 ms).
+BROAD_MATCHES = 2_000
+
+
+def is_broad(query: str, using: str) -> bool:
+    """Whether `query` matches more than BROAD_MATCHES leads in SQLite's search index (live
+    or not: the index holds every lead). Asks the index alone, and stops counting there:
+    under a millisecond. False on PostgreSQL, which walks the sort index by itself."""
+    query = normalise_query(query)
+    if connections[using].vendor != "sqlite" or len(query) < MIN_INDEXED_LENGTH:
+        return False
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM leads_lead_fts WHERE "
+                       "leads_lead_fts MATCH %s LIMIT %s)", [_phrase(query), BROAD_MATCHES + 1])
+        return cursor.fetchone()[0] > BROAD_MATCHES
+
+
+def _phrase(query: str) -> str:
+    """`query` as one FTS5 phrase: its trigrams, in order."""
+    return '"' + query.replace('"', '""') + '"'
 
 
 # --- Bulk inserts ------------------------------------------------------------------------------

@@ -151,12 +151,12 @@ def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead
     turned round). Returns the leads and whether more follow them; `on_count` may be given
     how many leads `leads` holds, counted up to `count_upto` + 1 (keyset.read_after)."""
     if not before:
-        rows = keyset.read_after(leads, view.ordering, after, limit=per_page + 1,
+        rows = keyset.read_after(view.pages(base), view.ordering, after, limit=per_page + 1,
                                  within=view.whole_list(base), by_id=view.by_id(base),
                                  on_count=on_count, count_upto=count_upto)
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
-    rows = keyset.read_after(backwards.apply(base), backwards.ordering, before,
+    rows = keyset.read_after(backwards.pages(base), backwards.ordering, before,
                              limit=per_page, within=backwards.whole_list(base),
                              by_id=backwards.by_id(base))
     return rows[::-1], True  # the page Previous was pressed on follows
