@@ -4,6 +4,7 @@ import io
 import zoneinfo
 
 import pytest
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,11 +148,33 @@ def test_it_is_the_same_across_chunk_and_piece_boundaries(book, make_lead, monke
         make_lead(name=f"Lead {i}", notes="x" * i)
     queryset = Lead.objects.order_by("name", "id")
     whole = exported(queryset)
-    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)  # PostgreSQL's chunks
+    monkeypatch.setattr(export, "IDS_PER_PIECE", 2)  # SQLite's pieces
     monkeypatch.setattr(export, "FLUSH_CHARS", 10)
     assert exported(queryset) == whole == model_csv(queryset)
     pieces = list(export_response(queryset, filename_stem="leads").streaming_content)
     assert len(pieces) > 3 and b"".join(pieces) == whole.encode("utf-8")
+
+
+@pytest.mark.django_db(transaction=True)  # committed, so that other connections see them
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's lines in parallel")
+def test_sqlite_makes_the_pieces_lines_on_other_connections_in_order(make_lead, monkeypatch):
+    for i in range(11):
+        make_lead(name=f"Lead {i % 4}", email=f"lead{i}@example.com", lead_types=["Wholesale"])
+    Lead.objects.filter(name="Lead 2").update(is_active=False)
+    queryset = LeadFilter.from_params({"active": "all", "ordering": "-name"}).apply(
+        Lead.objects.all())
+    whole = exported(queryset)  # one piece: made on this connection
+    monkeypatch.setattr(export, "IDS_PER_PIECE", 2)
+    opened = []
+    cursor = export._ThreadConnections.cursor
+    monkeypatch.setattr(export._ThreadConnections, "cursor",
+                        lambda self: opened.append(self) or cursor(self))
+    assert exported(queryset) == whole == model_csv(queryset)
+    assert len(opened) == 6  # every piece on another connection
+    with transaction.atomic():  # which would not see what this transaction writes
+        make_lead(name="Lead 9")
+        assert "Lead 9" in exported(queryset) and len(opened) == 6
 
 
 def test_the_download_comes_in_large_pieces(book, make_lead):

@@ -17,13 +17,18 @@ import csv
 import datetime
 import functools
 import io
+import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from typing import IO, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections, transaction
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import (
     AutoField,
     BooleanField,
@@ -37,6 +42,7 @@ from django.db.models import (
     QuerySet,
     TextField,
 )
+from django.db.models.expressions import RawSQL
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -62,6 +68,7 @@ CHUNK_ROWS = 2000  # rows per fetch from the database, and per batch of work aft
 FLUSH_CHARS = 256 * 1024  # CSV text gathered before it is written or streamed
 BOM = "\ufeff"
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def cell(value) -> str:
@@ -258,10 +265,7 @@ class CsvLine(Func):
 
     def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None,
                **extra_context):
-        dialect = DIALECTS.get(connection.vendor)
-        if dialect is None:
-            raise NotSupportedError(f"The export is written for SQLite and PostgreSQL, not "
-                                    f"{connection.vendor}.")
+        dialect = _dialect(connection)
         zone = timezone.get_current_timezone()
         cells, params = [], []
         for (_, path), expression in zip(COLUMNS, self.source_expressions, strict=True):
@@ -289,6 +293,14 @@ class CsvLine(Func):
         return dialect.joined(cells), params
 
 
+def _dialect(connection) -> _Dialect:
+    dialect = DIALECTS.get(connection.vendor)
+    if dialect is None:
+        raise NotSupportedError(f"The export is written for SQLite and PostgreSQL, not "
+                                f"{connection.vendor}.")
+    return dialect
+
+
 def _named(dialect: _Dialect, connection, x: str, model, name_field: str
            ) -> tuple[str, list[str]]:
     """A status, source or owner cell from its id: its name, by a CASE over the names read
@@ -306,25 +318,106 @@ def _named(dialect: _Dialect, connection, x: str, model, name_field: str
 
 
 def _lines(queryset: QuerySet[Lead]) -> Iterator[list[str]]:
-    """The leads' CSV lines, about CHUNK_ROWS at a time."""
+    """The leads' CSV lines, a chunk at a time."""
     connection = connections[queryset.db]
-    postgresql = connection.vendor == "postgresql"
-    query = queryset.values_list(CsvLine(names_joined=postgresql)).query
+    if isinstance(_dialect(connection), _SQLite):
+        yield from _sqlite_lines(queryset, connection)
+        return
+    query = queryset.values_list(CsvLine(names_joined=True)).query
     try:
         sql, params = query.get_compiler(connection=connection).as_sql()
     except EmptyResultSet:  # a queryset that cannot match (`.none()`)
         return
-    with connection.cursor() as cursor:
-        if postgresql:
-            with transaction.atomic(using=queryset.db):
-                # Compiling the long expression to machine code (JIT) took PostgreSQL 3 s
-                # at a million leads, more than it saved.
-                cursor.execute("SET LOCAL jit = off")
-                yield from _chunked(_copied_lines(cursor.cursor, sql, params))
+    with connection.cursor() as cursor, transaction.atomic(using=queryset.db):
+        # Compiling the long expression to machine code (JIT) took PostgreSQL 3 s at a
+        # million leads, more than it saved.
+        cursor.execute("SET LOCAL jit = off")
+        yield from _chunked(_copied_lines(cursor.cursor, sql, params))
+
+
+# SQLite makes a query's rows on one core. The export's lines are made a piece of the
+# view's ids at a time (IDS_PER_PIECE), by up to LINE_WORKERS connections at once.
+IDS_PER_PIECE = 5_000
+LINE_WORKERS = 2
+
+
+def _sqlite_lines(queryset: QuerySet[Lead], connection) -> Iterator[list[str]]:
+    """SQLite: the view's ids in its order first, then the lines of each piece of them, in
+    that order, made by LINE_WORKERS other connections at once. Sorting the ids alone is
+    cheap (0.8 s for a million; sorting the lines had carried 330 MB of them through
+    temporary files), and each connection makes its pieces' lines on a core of its own:
+    `export_leads` of 1M leads 15.5 -> 12.5-13.2 s. Looking the leads of a piece up by id
+    costs more than one scan did, so two connections do not halve the time.
+
+    Only this connection sees the writes of a transaction it has open, so inside one (a
+    test, say), and for a view of one piece, the lines are made here. Each other connection
+    reads the book as of its piece: a lead changed meanwhile is exported as it is then, and
+    one deleted for good is left out; no lead is exported twice."""
+    try:
+        ids_sql, ids_params = queryset.values_list("pk").query.get_compiler(
+            connection=connection).as_sql()
+    except EmptyResultSet:  # a queryset that cannot match (`.none()`)
+        return
+    lines = Lead._base_manager.order_by().filter(
+        pk__in=RawSQL("SELECT value FROM json_each(%s)", ["[]"])
+    ).values_list("pk", CsvLine(names_joined=False))
+    lines_sql, lines_params = lines.query.get_compiler(connection=connection).as_sql()
+    *lines_params, _ = lines_params  # the ids, given for each piece
+
+    def lines_of(cursor, ids: list[int]) -> list[str]:
+        cursor.execute(lines_sql, [*lines_params, json.dumps(ids)])
+        by_id = dict(cursor.fetchall())
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+    with connection.cursor() as cursor, connection.cursor() as here:
+        cursor.execute(ids_sql, ids_params)
+        pieces = iter(lambda: [pk for pk, in cursor.fetchmany(IDS_PER_PIECE)], [])
+        first = next(pieces, [])
+        if connection.in_atomic_block or len(first) < IDS_PER_PIECE:
+            yield from (lines_of(here, ids) for ids in chain([first], pieces) if ids)
             return
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK_ROWS):
-            yield [line for line, in rows]
+        with _ThreadConnections(connection) as others, \
+                ThreadPoolExecutor(LINE_WORKERS) as pool:
+            yield from _in_order(pool, lambda ids: lines_of(others.cursor(), ids),
+                                 chain([first], pieces), ahead=2 * LINE_WORKERS)
+
+
+class _ThreadConnections:
+    """A connection of its own to `connection`'s database for each thread that asks, all
+    closed on leaving the block."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.local = threading.local()
+        self.opened: list = []
+
+    def cursor(self):
+        cursor = getattr(self.local, "cursor", None)
+        if cursor is None:
+            raw = self.connection.get_new_connection(self.connection.get_connection_params())
+            self.opened.append(raw)
+            cursor = self.local.cursor = raw.cursor(factory=SQLiteCursorWrapper)
+        return cursor
+
+    def __enter__(self) -> "_ThreadConnections":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for raw in self.opened:
+            raw.close()
+
+
+def _in_order(pool: ThreadPoolExecutor, work: Callable[[T], R], items: Iterable[T], *,
+              ahead: int) -> Iterator[R]:
+    """`work(item)` for each item, done in `pool` with up to `ahead` items under way (memory
+    stays flat), the results in the items' order."""
+    under_way: deque = deque()
+    for item in items:
+        under_way.append(pool.submit(work, item))
+        if len(under_way) >= ahead:
+            yield under_way.popleft().result()
+    while under_way:
+        yield under_way.popleft().result()
 
 
 _COPY_ESCAPES = {"\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
