@@ -89,3 +89,10 @@ def test_a_rare_filter_falls_back_to_its_own_query(book, monkeypatch):
 def test_nothing_is_probed_when_the_view_narrows_nothing_or_searches(book, params):
     assert LeadFilter.from_params(params).whole_list(Lead.objects.all()) is None
     assert len(_queries(LeadFilter.from_params(params))) == 1
+
+
+@pytest.mark.parametrize("ordering", ALL_ORDERINGS)
+def test_a_cursor_made_from_a_lead_in_hand_is_the_one_read_from_the_database(book, ordering):
+    for lead in Lead.objects.select_related("status").filter(pk__in=[b.pk for b in book[:6]]):
+        assert keyset.make_cursor(ordering, lead.pk, lead=lead) == keyset.make_cursor(
+            ordering, lead.pk)

@@ -47,19 +47,35 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def make_cursor(ordering: str, lead_id: int, *, count: tuple[str, int] | None = None
-                ) -> str | None:
+def make_cursor(ordering: str, lead_id: int, *, count: tuple[str, int] | None = None,
+                lead: Lead | None = None) -> str | None:
     """A cursor for the page after lead `lead_id` in a list sorted by `ordering` (None when
     the lead has gone meanwhile). `count`: what the list's count counted (a description
-    of the list) and how many, carried along for the next pages (`carried_count`)."""
+    of the list) and how many, carried along for the next pages (`carried_count`). `lead`:
+    that lead as just read, its sort values taken from it rather than read again (a
+    status's position from its status, which must be loaded)."""
     columns = sort_columns(ordering)
-    row = Lead.all_objects.filter(pk=lead_id).values_list(*columns).first()
+    if lead is not None:
+        row = tuple(_value_at(lead, column) for column in columns)
+    else:
+        row = Lead.all_objects.filter(pk=lead_id).values_list(*columns).first()
     if row is None:
         return None
     data: dict[str, Any] = {"v": VERSION, "o": ordering, "k": [_plain(v) for v in row]}
     if count is not None:
         data["n"] = list(count)
     return signing.dumps(data, salt=SALT, compress=True)
+
+
+def _value_at(lead: Lead, path: str) -> Any:
+    """The value a column path (`status__position`) reaches from `lead`; None past an empty
+    foreign key."""
+    value: Any = lead
+    for part in path.split("__"):
+        value = getattr(value, part)
+        if value is None:
+            return None
+    return value
 
 
 def _load(cursor: str) -> Any:

@@ -95,14 +95,15 @@ def _sort_links(view: LeadFilter) -> list[dict]:
     return links
 
 
-def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | None) -> dict:
+def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | None,
+                read: Callable[[QuerySet[Lead]], list[Lead]] = list) -> dict:
     """The page of the table that `params` asks for, and the links to its neighbours.
 
     Next and Previous carry a cursor (the sort values of the last or first lead shown), so
     that any page they lead to is read from the sort index as cheaply as the first one; a
     page asked for by its number alone (a typed or old link) is read with OFFSET. The
     count is `count` when known (leads/tally.py), else it goes only as far as the cap
-    (CappedPaginator)."""
+    (CappedPaginator). `read` reads the page's leads from a queryset."""
     per_page = settings.LEADS_PER_PAGE
     number = page_number(params.get("page"))
     after, before = params.get("after"), params.get("before")
@@ -118,22 +119,22 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
         # read from its sorted ids counts them on the way, as far as the paginator would.
         with suppress(keyset.InvalidCursor):
             rows, more = _rows_by_cursor(
-                view, leads, base, after, before, per_page,
+                view, base, after, before, per_page, read=read,
                 on_count=paginator.counted if count is None else None,
                 count_upto=paginator.limit)
     if count is None and rows is not None and not by_cursor and not more:
         paginator.counted(len(rows))  # the whole list is on the first page
     if rows is None:
         page = paginator.get_page(number)
-        number, rows, more = page.number, list(page.object_list), page.has_next()
+        number, rows, more = page.number, read(page.object_list), page.has_next()
     pairs = view.to_params()
     links = {"prev_url": "", "next_url": ""}
     if rows and more:
         links["next_url"] = _view_url(pairs, page=number + 1, after=keyset.make_cursor(
-            view.ordering, rows[-1].pk))
+            view.ordering, rows[-1].pk, lead=rows[-1]))
     if rows and number > 2:
         links["prev_url"] = _view_url(pairs, page=number - 1, before=keyset.make_cursor(
-            keyset.reverse_ordering(view.ordering), rows[0].pk))
+            keyset.reverse_ordering(view.ordering), rows[0].pk, lead=rows[0]))
     elif number == 2:
         links["prev_url"] = _view_url(pairs)
     here = {"page": str(number), **({"after": after} if after else {}),
@@ -142,44 +143,72 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
             **links}
 
 
-def _rows_by_cursor(view: LeadFilter, leads: QuerySet[Lead], base: QuerySet[Lead],
-                    after: str | None, before: str | None, per_page: int, *,
+def _rows_by_cursor(view: LeadFilter, base: QuerySet[Lead], after: str | None,
+                    before: str | None, per_page: int, *,
+                    read: Callable[[QuerySet[Lead]], list[Lead]],
                     on_count: Callable[[int], object] | None,
                     count_upto: int) -> tuple[list[Lead], bool]:
-    """The page after a cursor (Next; the first page without one) in `leads` (the view
-    applied to `base`), or before one (Previous: the view read backwards from `base`, then
-    turned round). Returns the leads and whether more follow them; `on_count` may be given
-    how many leads `leads` holds, counted up to `count_upto` + 1 (keyset.read_after)."""
+    """The page after a cursor (Next; the first page without one) of the view applied to
+    `base`, or before one (Previous: the view read backwards, then turned round). Returns
+    the leads and whether more follow them; `on_count` may be given how many leads the view
+    holds, counted up to `count_upto` + 1 (keyset.read_after)."""
     if not before:
         rows = keyset.read_after(view.pages(base), view.ordering, after, limit=per_page + 1,
-                                 within=view.whole_list(base), by_id=view.by_id(base),
-                                 on_count=on_count, count_upto=count_upto)
+                                 read=read, within=view.whole_list(base),
+                                 by_id=view.by_id(base), on_count=on_count,
+                                 count_upto=count_upto)
         return rows[:per_page], len(rows) > per_page
     backwards = replace(view, ordering=keyset.reverse_ordering(view.ordering))
     rows = keyset.read_after(backwards.pages(base), backwards.ordering, before,
-                             limit=per_page, within=backwards.whole_list(base),
+                             limit=per_page, read=read, within=backwards.whole_list(base),
                              by_id=backwards.by_id(base))
     return rows[::-1], True  # the page Previous was pressed on follows
+
+
+def _with_names(leads: list[Lead], *, statuses: list[Status], sources: list[Source],
+                users: list[User]) -> list[Lead]:
+    """`leads`, each given its status, source and owner from those lists (an owner not in
+    `users`, one deactivated, is read)."""
+    by_id = {
+        "status": {s.pk: s for s in statuses}, "source": {s.pk: s for s in sources},
+        "owner": {u.pk: u for u in users},
+    }
+    missing = {lead.owner_id for lead in leads} - by_id["owner"].keys() - {None}
+    by_id["owner"].update(User.objects.in_bulk(missing) if missing else {})
+    for lead in leads:
+        for name, known in by_id.items():
+            related_id = getattr(lead, f"{name}_id")
+            if related_id in known:  # else (one added since the lists were read) read lazily
+                setattr(lead, name, known[related_id])
+    return leads
 
 
 @viewer_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     view = LeadFilter.from_params(request.GET)
-    base = Lead.objects.visible_to(request.user).for_table()
-    table = _table_page(request.GET, view, base, tallied_count(view, request.user))
+    base = Lead.objects.visible_to(request.user)
+    # The filters list every status, source and active user: the rows take theirs from
+    # those lists instead of a query each (Lead.objects.for_table()).
+    statuses, sources = list(Status.objects.all()), list(Source.objects.all())
+    owners = list(User.objects.filter(is_active=True))
+
+    def read(leads: QuerySet[Lead]) -> list[Lead]:
+        return _with_names(list(leads), statuses=statuses, sources=sources, users=owners)
+
+    table = _table_page(request.GET, view, base, tallied_count(view, request.user), read)
     context = {
         "view": view,
         **table,
         "chips": _chips(view),
         "columns": _sort_links(view),
         "errors": view.errors,
-        "has_any_lead": Lead.objects.visible_to(request.user).exists(),
+        "has_any_lead": bool(table["page"].object_list) or base.exists(),
         "export_url": reverse("leads:export") + "?" + urlencode(view.to_params()),
-        "statuses": Status.objects.all(),
+        "statuses": statuses,
         "lead_types": LeadType.objects.all(),
-        "sources": Source.objects.all(),
+        "sources": sources,
         "temperatures": Temperature.choices,
-        "owners": User.objects.filter(is_active=True),
+        "owners": owners,
         "orderings": ORDERINGS,
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
