@@ -286,10 +286,13 @@ class LeadFilter:
     def whole_list(self, queryset: QuerySet[Lead]) -> QuerySet[Lead] | None:
         """The list this view narrows down (the same leads, active or not, in the same order,
         unfiltered), in which a page of it is looked for first (keyset.read_after). None
-        when the view narrows nothing, or searches: a search finds its leads through its own
-        index, and most searches match few leads."""
+        when the view narrows nothing, or searches (a search finds its leads through its own
+        index, and most searches match few leads), and on PostgreSQL, whose planner weighs a
+        filter by its statistics and walks the sort index itself when many leads pass: at
+        a million leads the probe cost 16-35 ms there, the filtered query alone 1-10 ms."""
         whole = LeadFilter(active=self.active, ordering=self.ordering)
-        if self.search or self.to_params() == whole.to_params():
+        if self.search or self.to_params() == whole.to_params() \
+                or connections[queryset.db].vendor == "postgresql":
             return None
         return whole.apply(queryset)
 
