@@ -24,6 +24,16 @@ def _first_run_done(settings):
     FirstRunMiddleware.setup_done = False
 
 
+@pytest.fixture(autouse=True)
+def _queries_beside_closed():
+    """Connections of core.beside's threads are closed after each test (the test database
+    cannot be dropped while one is open)."""
+    yield
+    from leadbook.core import beside
+
+    beside.close()
+
+
 def _make_user(username: str, role: str, **extra):
     from leadbook.accounts.models import User
 

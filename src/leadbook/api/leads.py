@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from leadbook.accounts.models import User
 from leadbook.core import paging
+from leadbook.core.beside import beside
 from leadbook.leads import history, keyset, services
 from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
@@ -413,14 +414,17 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
     if count is None:
         count = tallied_count(view, request.user)
     cap = None if filters.exact_count else paging.DEFAULT_CAP
+    by_id = view.by_id(visible)
     found: list[int] = []
+    # Counted beside the reading of the page (PostgreSQL: core/beside.py) when neither the
+    # tallies nor the page's own query count it.
+    counting = beside(lambda: _count(leads, cap)) if count is None and by_id is None else None
     with cursor_errors():
         rows = keyset.read_after(view.pages(visible), view.ordering, filters.cursor,
                                  offset=filters.offset,
                                  limit=filters.limit + 1,  # one more: is there a next page?
                                  read=leads_json, within=view.whole_list(visible),
-                                 by_id=view.by_id(visible),
-                                 on_count=found.append if count is None else None,
+                                 by_id=by_id, on_count=found.append if count is None else None,
                                  count_upto=cap)
     more = len(rows) > filters.limit
     items = rows[:filters.limit]
@@ -429,19 +433,18 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
             and (rows or not filters.offset):
         count = filters.offset + len(rows)  # the list ends on this page: nothing to count
     elif count is None:
-        count, capped = _counted(leads, found[0] if found else None, cap)
+        found = found or [counting() if counting else _count(leads, cap)]
+        capped = cap is not None and found[0] > cap
+        count = cap if capped else found[0]
     return {"items": items, "count": count, "count_capped": capped,
             "next_cursor": keyset.make_cursor(
                 view.ordering, items[-1]["id"],
                 count=None if capped else (counted, count)) if more else None}
 
 
-def _counted(leads: QuerySet[Lead], found: int | None, cap: int | None) -> tuple[int, bool]:
-    """How many leads `leads` holds, up to `cap` (None: exactly), and whether more do;
-    `found`: what reading the page counted already (up to `cap` + 1)."""
-    if found is None:
-        found = leads.count() if cap is None else leads.order_by()[:cap + 1].count()
-    return (cap, True) if cap is not None and found > cap else (found, False)
+def _count(leads: QuerySet[Lead], cap: int | None) -> int:
+    """How many leads `leads` holds: exactly, or (with a `cap`) up to `cap` + 1."""
+    return leads.count() if cap is None else leads.order_by()[:cap + 1].count()
 
 
 @router.post("/leads", response=responses(

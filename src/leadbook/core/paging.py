@@ -3,6 +3,8 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from .beside import beside
+
 # Most views are counted exactly and cheaply from the tallies (leads/tally.py); the cap is
 # for the rest (searches, date ranges), where "1–50 of 1,000+" says enough.
 DEFAULT_CAP = 1_000
@@ -31,14 +33,23 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = max(cap or DEFAULT_CAP, page_number(wanted_page) * self.per_page + 1)
         self.capped = False
+        self._counting = self._count_rows
         if count is not None:
             self.__dict__["count"] = count  # what the cached property would have kept
 
     @cached_property
     def count(self) -> int:
+        return self._capped(self._counting())
+
+    def count_beside(self) -> None:
+        """Start counting now, beside what the request does next (core/beside.py)."""
+        if "count" not in self.__dict__:
+            self._counting = beside(self._count_rows, using=self.object_list.db)
+
+    def _count_rows(self) -> int:
         # A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT n): an index range,
         # not the whole table.
-        return self._capped(self.object_list.order_by()[: self.limit + 1].count())
+        return self.object_list.order_by()[: self.limit + 1].count()
 
     def counted(self, rows: int) -> None:
         """Take `rows` as the count, counted elsewhere up to `limit` + 1 rows (in the query

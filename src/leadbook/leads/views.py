@@ -114,6 +114,8 @@ def _table_page(params, view: LeadFilter, base: QuerySet[Lead], count: int | Non
     rows, more = None, False
     paginator = CappedPaginator(leads, per_page, wanted_page=1 if by_cursor else number,
                                 count=count)
+    if count is None and view.by_id(base) is None:  # else the page's query counts it
+        paginator.count_beside()
     if by_cursor or number == 1:
         # An edited or outdated link gives the page by its number instead. A first page
         # read from its sorted ids counts them on the way, as far as the paginator would.
