@@ -444,7 +444,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
 
 def _count(leads: QuerySet[Lead], cap: int | None) -> int:
     """How many leads `leads` holds: exactly, or (with a `cap`) up to `cap` + 1."""
-    return leads.count() if cap is None else leads.order_by()[:cap + 1].count()
+    return leads.count() if cap is None else paging.count_upto(leads, cap)
 
 
 @router.post("/leads", response=responses(

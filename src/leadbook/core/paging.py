@@ -18,6 +18,13 @@ def page_number(value) -> int:
         return 1
 
 
+def count_upto(queryset, limit: int) -> int:
+    """How many rows `queryset` holds, counted no further than `limit` + 1 (more than
+    `limit`: there are more). A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT
+    n): an index range, not the whole table."""
+    return queryset.order_by()[: limit + 1].count()
+
+
 class CappedPaginator(Paginator):
     """A Paginator that counts rows only as far as it needs to.
 
@@ -47,9 +54,7 @@ class CappedPaginator(Paginator):
             self._counting = beside(self._count_rows, using=self.object_list.db)
 
     def _count_rows(self) -> int:
-        # A sliced queryset counts as SELECT COUNT(*) FROM (... LIMIT n): an index range,
-        # not the whole table.
-        return self.object_list.order_by()[: self.limit + 1].count()
+        return count_upto(self.object_list, self.limit)
 
     def counted(self, rows: int) -> None:
         """Take `rows` as the count, counted elsewhere up to `limit` + 1 rows (in the query

@@ -18,7 +18,6 @@ for about a third of those), 7% inactive, 3% converted into a customer.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import datetime
 import multiprocessing
@@ -33,6 +32,7 @@ from django.utils import timezone
 from leadbook.accounts.models import User
 from leadbook.conversions.models import Customer
 from leadbook.core import bulk
+from leadbook.core.ahead import in_order
 from leadbook.core.forking import forked_pool
 from leadbook.outreach.models import Outreach, OutreachKind
 
@@ -400,18 +400,9 @@ def _batch_maker(tasks: list[tuple[int, int, int]], workers: int) -> Iterator[It
         yield (_make_batch(task) for task in tasks)
         return
     pool = forked_pool(workers)
-
-    def ahead() -> Iterator[dict]:
-        pending: collections.deque = collections.deque()
-        for task in tasks:
-            pending.append(pool.apply_async(_make_batch, (task,)))
-            if len(pending) > 2 * workers:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-
     try:
-        yield ahead()
+        yield in_order(lambda task: pool.apply_async(_make_batch, (task,)).get, tasks,
+                       ahead=2 * workers + 1)
     finally:
         pool.terminate()
         pool.join()

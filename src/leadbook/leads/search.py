@@ -41,6 +41,8 @@ MIN_INDEXED_LENGTH = 3  # one trigram
 
 LEAD_TABLE = "leads_lead"
 FTS_TABLE = "leads_lead_fts"
+# The ids of the leads whose search text holds a phrase (_phrase), from the FTS index.
+MATCHING_SQL = "SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s"
 # The names below are spelled out in the SQL (no string building: it is all constant).
 TRIGGERS = {
     "leads_lead_fts_ai": """
@@ -91,8 +93,8 @@ def search_leads(queryset: QuerySet, query: str, *, along_sort_index: bool = Fal
         return queryset
     vendor = connections[queryset.db].vendor
     if vendor == "sqlite" and len(query) >= MIN_INDEXED_LENGTH:
-        matching = RawSQL("SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s",
-                          [_phrase(query)])
+        # A constant statement; the query goes in as a parameter.
+        matching = RawSQL(MATCHING_SQL, [_phrase(query)])  # noqa: S611
         if along_sort_index:
             return queryset.alias(searched_id=Func(
                 F("pk"), template="+%(expressions)s", output_field=IntegerField(),
@@ -115,8 +117,8 @@ def is_broad(query: str, using: str) -> bool:
     if connections[using].vendor != "sqlite" or len(query) < MIN_INDEXED_LENGTH:
         return False
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM leads_lead_fts WHERE "
-                       "leads_lead_fts MATCH %s LIMIT %s)", [_phrase(query), BROAD_MATCHES + 1])
+        cursor.execute(f"SELECT count(*) FROM ({MATCHING_SQL} LIMIT %s)",  # noqa: S608
+                       [_phrase(query), BROAD_MATCHES + 1])
         return cursor.fetchone()[0] > BROAD_MATCHES
 
 

@@ -20,8 +20,7 @@ import io
 import json
 import re
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from typing import IO, TypeVar
@@ -46,6 +45,7 @@ from django.db.models.expressions import RawSQL
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from leadbook.core.ahead import in_order
 from leadbook.leads.models import Lead
 
 from .csvsafe import FORMULA_STARTS, neutralise
@@ -68,7 +68,6 @@ CHUNK_ROWS = 2000  # rows per fetch from the database, and per batch of work aft
 FLUSH_CHARS = 256 * 1024  # CSV text gathered before it is written or streamed
 BOM = "\ufeff"
 T = TypeVar("T")
-R = TypeVar("R")
 
 
 def cell(value) -> str:
@@ -378,8 +377,9 @@ def _sqlite_lines(queryset: QuerySet[Lead], connection) -> Iterator[list[str]]:
             return
         with _ThreadConnections(connection) as others, \
                 ThreadPoolExecutor(LINE_WORKERS) as pool:
-            yield from _in_order(pool, lambda ids: lines_of(others.cursor(), ids),
-                                 chain([first], pieces), ahead=2 * LINE_WORKERS)
+            yield from in_order(
+                lambda ids: pool.submit(lambda: lines_of(others.cursor(), ids)).result,
+                chain([first], pieces), ahead=2 * LINE_WORKERS)
 
 
 class _ThreadConnections:
@@ -405,19 +405,6 @@ class _ThreadConnections:
     def __exit__(self, *exc_info) -> None:
         for raw in self.opened:
             raw.close()
-
-
-def _in_order(pool: ThreadPoolExecutor, work: Callable[[T], R], items: Iterable[T], *,
-              ahead: int) -> Iterator[R]:
-    """`work(item)` for each item, done in `pool` with up to `ahead` items under way (memory
-    stays flat), the results in the items' order."""
-    under_way: deque = deque()
-    for item in items:
-        under_way.append(pool.submit(work, item))
-        if len(under_way) >= ahead:
-            yield under_way.popleft().result()
-    while under_way:
-        yield under_way.popleft().result()
 
 
 _COPY_ESCAPES = {"\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
