@@ -223,11 +223,14 @@ def lines_in_database(rows: list[list[str]]) -> list[str]:
     width = len(rows[0])
     columns = [f"c{i}" for i in range(width)]
     values = ", ".join(f"({', '.join(['%s'] * width)}, {i})" for i in range(len(rows)))
-    line = dialect.joined([dialect.text(column) for column in columns])
+    line = dialect.joined([dialect.or_empty(dialect.text(column)) for column in columns])
+    sql = (f"WITH t({', '.join(columns)}, i) AS (VALUES {values}) "  # noqa: S608
+           f"SELECT {line} FROM t ORDER BY i")
+    params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH t({', '.join(columns)}, i) AS (VALUES {values}) "  # noqa: S608
-                       f"SELECT {line} FROM t ORDER BY i",
-                       [value for row in rows for value in row])
+        if connection.vendor == "postgresql":  # COPY joins and quotes the cells
+            return list(export._copied_lines(cursor.cursor, sql, params))
+        cursor.execute(sql, params)
         return [text for text, in cursor.fetchall()]
 
 

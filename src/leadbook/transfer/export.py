@@ -18,7 +18,6 @@ import datetime
 import functools
 import io
 import json
-import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -86,13 +85,15 @@ def cell(value) -> str:
 
 # --- The database writes the lines ---------------------------------------------------------
 # Each lead's line is one SQL expression (`CsvLine`): the database neutralises and quotes the
-# text, names the status, source and owner, formats dates and puts datetimes in local time,
-# so Python only passes lines along. The lines are exactly what `cell` and csv.writer make of
-# the model's values (tests/transfer/test_export.py compares the two byte for byte).
+# text (PostgreSQL: COPY's CSV format quotes), names the status, source and owner, formats
+# dates and puts datetimes in local time, so Python only passes lines along. The lines are
+# exactly what `cell` and csv.writer make of the model's values (tests/transfer/
+# test_export.py compares the two byte for byte).
 
-_RISKY = tuple(map(ord, FORMULA_STARTS))  # first characters `neutralise` guards
-# The same as a GLOB pattern: a character class ('-' last, where it is not a range).
-_RISKY_GLOB = "[" + "".join(sorted(FORMULA_STARTS, key=lambda c: c == "-")) + "]*"
+# The first characters `neutralise` guards, as a character class ('-' last: not a range).
+_RISKY_CLASS = "[" + "".join(sorted(FORMULA_STARTS, key=lambda c: c == "-")) + "]"
+_RISKY_GLOB = _RISKY_CLASS + "*"  # SQLite: a text that starts with one
+_RISKY_REGEX = "^''*" + _RISKY_CLASS  # PostgreSQL: one after any apostrophes
 _NAMED_AT_MOST = 500  # names written into the query; past that, a subquery per lead
 
 
@@ -107,14 +108,21 @@ class _Dialect:
     """SQL for each kind of cell, given a column's SQL `x`. A '%' is written '%%': the SQL
     goes through the driver's parameter formatting."""
 
-    def quoted(self, x: str) -> str:
+    def joined(self, cells: list[str]) -> str:
+        """The cells as one line of CSV (SQLite), or as the columns of one (PostgreSQL)."""
         raise NotImplementedError
 
-    def joined(self, cells: list[str]) -> str:
-        """The cells as one line, separated by commas."""
-        return " || ',' || ".join(cells)
+    def text(self, x: str) -> str:
+        """A text cell: neutralised as `neutralise` does, then quoted as csv.writer does
+        (SQLite), or left for COPY to quote (PostgreSQL)."""
+        raise NotImplementedError
 
-    def starts_risky(self, x: str) -> str:
+    def named_text(self, name: str) -> str:
+        """`text` of a name written into the query as a parameter."""
+        raise NotImplementedError
+
+    def or_empty(self, x: str) -> str:
+        """A cell that is empty where `x` is NULL."""
         raise NotImplementedError
 
     def number(self, x: str) -> str:
@@ -130,11 +138,6 @@ class _Dialect:
         """'YYYY-MM-DD HH:MM:SS' of the datetime `seconds` later, in UTC."""
         raise NotImplementedError
 
-    def text(self, x: str) -> str:
-        """A text cell: neutralised as `neutralise` does, then quoted as csv.writer does."""
-        guarded = self.quoted("'''' || " + x)
-        return f"CASE WHEN {self.starts_risky(x)} THEN {guarded} ELSE {self.quoted(x)} END"
-
     def local(self, x: str, zone: datetime.tzinfo) -> str:
         """A datetime cell in local time: a search tree over the zone's offset changes."""
         spans = _offset_spans(zone)
@@ -147,7 +150,7 @@ class _Dialect:
             return (f"CASE WHEN {self.before(x, spans[middle][0])} "
                     f"THEN {tree(first, middle - 1)} ELSE {tree(middle, last)} END")
 
-        return f"COALESCE({tree(0, len(spans) - 1)}, '')"
+        return self.or_empty(tree(0, len(spans) - 1))
 
 
 class _SQLite(_Dialect):
@@ -157,6 +160,16 @@ class _SQLite(_Dialect):
         # printf builds the line in one buffer; each || copied the line so far (a third of
         # the export's time at a million leads).
         return f"printf('{','.join(['%%s'] * len(cells))}', {', '.join(cells)})"
+
+    def text(self, x):
+        guarded = self.quoted("'''' || " + x)
+        return f"CASE WHEN {self.starts_risky(x)} THEN {guarded} ELSE {self.quoted(x)} END"
+
+    def named_text(self, name):
+        return _quoted(neutralise(name))
+
+    def or_empty(self, x):
+        return f"COALESCE({x}, '')"
 
     # GLOB with a character class tests a cell in one call: about 0.2 s less per text column
     # at a million leads than instr() for each character and unicode() of the first one.
@@ -187,20 +200,28 @@ class _SQLite(_Dialect):
 
 
 class _PostgreSQL(_Dialect):
-    def quoted(self, x):
-        return (f"CASE WHEN strpos({x}, ',') > 0 OR strpos({x}, '\"') > 0 "
-                f"OR strpos({x}, chr(10)) > 0 OR strpos({x}, chr(13)) > 0 "
-                f"THEN '\"' || replace({x}, '\"', '\"\"') || '\"' ELSE {x} END")
+    # The lines come by COPY in CSV format, which joins the cells and quotes each one as
+    # csv.writer does, in C (quoting them in the query was a third of a line's cost). COPY
+    # writes an empty text as "" and NULL as nothing, so an empty cell is NULL here.
 
-    def starts_risky(self, x):
-        risky = ", ".join(f"chr({c})" for c in _RISKY)
-        return f"left(ltrim({x}, ''''), 1) IN ({risky})"
+    def joined(self, cells):
+        return ", ".join(cells)
+
+    def text(self, x):
+        return (f"CASE WHEN {x} = '' THEN NULL WHEN {x} ~ '{_RISKY_REGEX}' "
+                f"THEN '''' || {x} ELSE {x} END")
+
+    def named_text(self, name):
+        return neutralise(name)
+
+    def or_empty(self, x):
+        return x
 
     def number(self, x):
-        return f"COALESCE({x}::text, '')"
+        return f"{x}::text"
 
     def date(self, x):
-        return f"COALESCE(to_char({x}, 'YYYY-MM-DD'), '')"
+        return f"to_char({x}, 'YYYY-MM-DD')"
 
     def before(self, x, moment):
         return f"{x} < TIMESTAMPTZ '{moment:%Y-%m-%d %H:%M:%S}+00'"
@@ -250,7 +271,8 @@ def _offset_text(seconds: int) -> str:
 
 
 class CsvLine(Func):
-    """A lead's export row as one line of CSV text (no line break), made by the database."""
+    """A lead's export row as one line of CSV text (no line break), made by the database
+    (PostgreSQL: its cells, as the columns of a query for COPY's CSV format to join)."""
 
     output_field = TextField()
 
@@ -272,7 +294,7 @@ class CsvLine(Func):
             name, _, name_field = path.partition("__")
             field = Lead._meta.get_field(name)
             if isinstance(field, ForeignKey) and self.names_joined:
-                cells.append(f"COALESCE({dialect.text(x)}, '')")
+                cells.append(dialect.or_empty(dialect.text(x)))
             elif isinstance(field, ForeignKey):
                 sql, names = _named(dialect, connection, x, field.related_model, name_field)
                 cells.append(sql)
@@ -307,13 +329,14 @@ def _named(dialect: _Dialect, connection, x: str, model, name_field: str
     table, pk, column = map(connection.ops.quote_name, (
         model._meta.db_table, model._meta.pk.column, model._meta.get_field(name_field).column))
     looked_up = f"(SELECT {column} FROM {table} WHERE {pk} = {x})"  # noqa: S608 (model names)
-    fallback = f"COALESCE({dialect.text(looked_up)}, '')"
+    fallback = dialect.or_empty(dialect.text(looked_up))
     names = list(model._base_manager.values_list("pk", name_field)[:_NAMED_AT_MOST + 1])
     if not names or len(names) > _NAMED_AT_MOST:
         return fallback, []
     whens = " ".join(f"WHEN {int(pk)} THEN %s" for pk, _ in names)
-    return (f"CASE WHEN {x} IS NULL THEN '' ELSE CASE {x} {whens} ELSE {fallback} END END",
-            [_quoted(neutralise(name)) for _, name in names])
+    empty = dialect.or_empty("NULL")
+    return (f"CASE WHEN {x} IS NULL THEN {empty} ELSE CASE {x} {whens} ELSE {fallback} END END",
+            [dialect.named_text(name) for _, name in names])
 
 
 def _lines(queryset: QuerySet[Lead]) -> Iterator[list[str]]:
@@ -407,20 +430,12 @@ class _ThreadConnections:
             raw.close()
 
 
-_COPY_ESCAPES = {"\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_COPY_ESCAPE = re.compile(r"\\(.)")
-
-
 def _copied_lines(cursor, sql: str, params) -> Iterator[str]:
-    """PostgreSQL: the lines by COPY, which is faster than fetching rows. COPY's text format
-    sends a row at a time and escapes backslashes and control characters; undone here (it
-    never writes octal or hex escapes)."""
-    with cursor.copy(f"COPY ({sql}) TO STDOUT", tuple(params)) as copy:
+    """PostgreSQL: the lines by COPY in CSV format (faster than fetching rows), which sends
+    one line at a time, ending in a line feed."""
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", tuple(params)) as copy:
         for data in copy:
-            line = bytes(data).decode()[:-1]
-            if "\\" in line:
-                line = _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m[1]], line)
-            yield line
+            yield bytes(data).decode()[:-1]
 
 
 def _csv_lines(rows: Iterable[Sequence]) -> str:
