@@ -23,6 +23,7 @@ Parameters (names are stable: the API and saved links rely on them):
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -163,17 +164,21 @@ class LeadFilter:
               "ordering")
 
     @classmethod
-    def from_params(cls, params: QueryDict | dict) -> "LeadFilter":
+    def from_params(cls, params: QueryDict | dict, *, statuses: Iterable[Status] | None = None,
+                    lead_types: Iterable[LeadType] | None = None,
+                    sources: Iterable[Source] | None = None) -> "LeadFilter":
         """Read a view from query parameters. Names are matched without regard to case;
-        what cannot be understood is left out of the view and explained in `errors`."""
+        what cannot be understood is left out of the view and explained in `errors`. A
+        caller that has read the statuses, lead types or sources already passes them."""
         get_list = params.getlist if isinstance(params, QueryDict) else (
             lambda k: _as_list(params.get(k)))
         view = cls(search=" ".join(get_list("search") or get_list("q")).strip())
-        view.statuses = _by_names(Status.objects.all(), get_list("status"), "status", view)
-        view.lead_types = _by_names(LeadType.objects.all(), get_list("lead_type"), "lead_type",
-                                    view)
-        view.sources = _by_names(Source.objects.all(), get_list("source"), "source", view,
-                                 none_means_blank=True)
+        view.statuses = _by_names(Status.objects.all() if statuses is None else statuses,
+                                  get_list("status"), "status", view)
+        view.lead_types = _by_names(LeadType.objects.all() if lead_types is None else lead_types,
+                                    get_list("lead_type"), "lead_type", view)
+        view.sources = _by_names(Source.objects.all() if sources is None else sources,
+                                 get_list("source"), "source", view, none_means_blank=True)
         view.owners = _owners(get_list("owner"), view)
 
         temperature = (get_list("temperature") or [""])[-1].strip().lower()
@@ -350,14 +355,14 @@ def _split(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _by_names(queryset, names: list[str], param: str, view: LeadFilter,
+def _by_names(entries: Iterable, names: list[str], param: str, view: LeadFilter,
               none_means_blank: bool = False) -> list:
     """The named entries; with `none_means_blank`, the word none (unless an entry is called
     that) stands for "not set" and comes back as None."""
     names = _split(names)
     if not names:
         return []
-    known = {obj.name.lower(): obj for obj in queryset}
+    known = {obj.name.lower(): obj for obj in entries}
     found, unknown = [], []
     for name in names:
         obj = known.get(name.lower())

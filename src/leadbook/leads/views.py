@@ -187,12 +187,15 @@ def _with_names(leads: list[Lead], *, statuses: list[Status], sources: list[Sour
 
 @viewer_required
 def lead_list(request: HttpRequest) -> HttpResponse:
-    view = LeadFilter.from_params(request.GET)
-    base = Lead.objects.visible_to(request.user)
-    # The filters list every status, source and active user: the rows take theirs from
-    # those lists instead of a query each (Lead.objects.for_table()).
+    # The filters list every status, lead type, source and active user: the view's names
+    # are matched against those lists, and the rows take theirs from them, instead of a
+    # query each (Lead.objects.for_table()).
     statuses, sources = list(Status.objects.all()), list(Source.objects.all())
+    lead_types = list(LeadType.objects.all())
     owners = list(User.objects.filter(is_active=True))
+    view = LeadFilter.from_params(request.GET, statuses=statuses, lead_types=lead_types,
+                                  sources=sources)
+    base = Lead.objects.visible_to(request.user)
 
     def read(leads: QuerySet[Lead]) -> list[Lead]:
         return _with_names(list(leads), statuses=statuses, sources=sources, users=owners)
@@ -207,7 +210,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "has_any_lead": bool(table["page"].object_list) or base.exists(),
         "export_url": reverse("leads:export") + "?" + urlencode(view.to_params()),
         "statuses": statuses,
-        "lead_types": LeadType.objects.all(),
+        "lead_types": lead_types,
         "sources": sources,
         "temperatures": Temperature.choices,
         "owners": owners,
