@@ -90,10 +90,11 @@ def cell(value) -> str:
 # exactly what `cell` and csv.writer make of the model's values (tests/transfer/
 # test_export.py compares the two byte for byte).
 
-# The first characters `neutralise` guards, as a character class ('-' last: not a range).
-_RISKY_CLASS = "[" + "".join(sorted(FORMULA_STARTS, key=lambda c: c == "-")) + "]"
-_RISKY_GLOB = _RISKY_CLASS + "*"  # SQLite: a text that starts with one
-_RISKY_REGEX = "^''*" + _RISKY_CLASS  # PostgreSQL: one after any apostrophes
+# The first characters `neutralise` guards ('-' last in a character class: not a range).
+_RISKY = "".join(sorted(FORMULA_STARTS, key=lambda c: c == "-"))
+_RISKY_GLOB = f"[{_RISKY}]*"  # SQLite: a text that starts with one
+_RISKY_OR_APOSTROPHE_GLOB = f"[''{_RISKY}]*"  # ('' is an apostrophe in SQL text)
+_RISKY_REGEX = f"^''*[{_RISKY}]"  # PostgreSQL: one after any apostrophes
 _NAMED_AT_MOST = 500  # names written into the query; past that, a subquery per lead
 
 
@@ -179,8 +180,11 @@ class _SQLite(_Dialect):
                 f"THEN '\"' || replace({x}, '\"', '\"\"') || '\"' ELSE {x} END")
 
     def starts_risky(self, x):
-        return (f"({x} GLOB '{_RISKY_GLOB}' "
-                f"OR ({x} GLOB '''*' AND ltrim({x}, '''') GLOB '{_RISKY_GLOB}'))")
+        # The first GLOB rules out nearly every cell, in one call (three before: ~20% of a
+        # text cell's cost); only a text starting with a formula start or an apostrophe is
+        # trimmed and looked at again.
+        return (f"({x} GLOB '{_RISKY_OR_APOSTROPHE_GLOB}' "
+                f"AND ltrim({x}, '''') GLOB '{_RISKY_GLOB}')")
 
     def number(self, x):
         return f"COALESCE({x}, '')"
