@@ -416,7 +416,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadListQuery]):
     cap = None if filters.exact_count else paging.DEFAULT_CAP
     by_id = view.by_id(visible)
     found: list[int] = []
-    # Counted beside the reading of the page (PostgreSQL: core/beside.py) when neither the
+    # Counted beside the reading of the page (core/beside.py) when neither the
     # tallies nor the page's own query count it.
     counting = beside(lambda: _count(leads, cap)) if count is None and by_id is None else None
     with cursor_errors():
