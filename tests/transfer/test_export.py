@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadbook.core.beside import Threads
 from leadbook.leads.filters import LeadFilter
 from leadbook.leads.models import Lead, Source, Status
 from leadbook.transfer import export
@@ -166,15 +167,15 @@ def test_sqlite_makes_the_pieces_lines_on_other_connections_in_order(make_lead, 
         Lead.objects.all())
     whole = exported(queryset)  # one piece: made on this connection
     monkeypatch.setattr(export, "IDS_PER_PIECE", 2)
-    opened = []
-    cursor = export._ThreadConnections.cursor
-    monkeypatch.setattr(export._ThreadConnections, "cursor",
-                        lambda self: opened.append(self) or cursor(self))
+    started = []  # pieces handed to threads with connections of their own (core/beside.py)
+    start = Threads.start
+    monkeypatch.setattr(Threads, "start", lambda self, query, using: started.append(using)
+                        or start(self, query, using=using))
     assert exported(queryset) == whole == model_csv(queryset)
-    assert len(opened) == 6  # every piece on another connection
-    with transaction.atomic():  # which would not see what this transaction writes
+    assert started == ["default"] * 6  # every piece
+    with transaction.atomic():  # which other connections would not see
         make_lead(name="Lead 9")
-        assert "Lead 9" in exported(queryset) and len(opened) == 6
+        assert "Lead 9" in exported(queryset) and len(started) == 6
 
 
 def test_the_download_comes_in_large_pieces(book, make_lead):

@@ -24,10 +24,44 @@ from django.db import close_old_connections, connections
 T = TypeVar("T")
 THREADS = 4  # as many as a server process has request threads (leadbook serve)
 
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
+
+class Threads:
+    """A few threads, each running queries on a connection of its own (Django keeps one per
+    thread), closed when the threads stop. `beside` keeps one set for the process; the
+    export makes its own, for the length of an export."""
+
+    def __init__(self, count: int, *, name: str):
+        self._pool = ThreadPoolExecutor(count, thread_name_prefix=name)
+        self._opened: set = set()
+
+    def start(self, query: Callable[[], T], *, using: str = "default") -> Callable[[], T]:
+        """Start `query` (a function that runs queries on `using`) on one of the threads;
+        returns a function that waits for its result (or raises its error)."""
+        return self._pool.submit(self._fresh, query, using).result
+
+    def _fresh(self, query: Callable[[], T], using: str) -> T:
+        close_old_connections()  # one too old, or broken, is replaced
+        self._opened.add(connections[using])
+        return query()
+
+    def close(self) -> None:
+        """Stop the threads and close their connections."""
+        self._pool.shutdown(wait=True)
+        while self._opened:
+            connection = self._opened.pop()
+            connection.inc_thread_sharing()  # closed from this thread, its own having ended
+            connection.close()
+
+    def __enter__(self) -> "Threads":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+_threads: Threads | None = None
+_threads_pid = 0
 _lock = threading.Lock()
-_opened: set = set()  # the threads' connections, for close()
 
 
 def beside(query: Callable[[], T], *, using: str = "default") -> Callable[[], T]:
@@ -35,34 +69,25 @@ def beside(query: Callable[[], T], *, using: str = "default") -> Callable[[], T]
     this one; returns a function that waits for its result (or raises its error)."""
     if connections[using].in_atomic_block:
         return query
-    return _threads().submit(_fresh, query, using).result
+    return _process_threads().start(query, using=using)
 
 
 def close() -> None:
-    """Stop the threads and close their connections (before a test database is dropped)."""
-    global _pool
+    """Stop this process's threads and close their connections (before a test database is
+    dropped)."""
+    global _threads
     with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True)
-    while _opened:
-        connection = _opened.pop()
-        connection.inc_thread_sharing()  # closed from this thread, its own having ended
-        connection.close()
+        threads, _threads = _threads, None
+    if threads is not None:
+        threads.close()
 
 
-def _fresh(query: Callable[[], T], using: str) -> T:
-    close_old_connections()  # one too old, or broken, is replaced
-    _opened.add(connections[using])
-    return query()
-
-
-def _threads() -> ThreadPoolExecutor:
+def _process_threads() -> Threads:
     """This process's threads (a forked server worker starts its own: threads do not
     survive a fork)."""
-    global _pool, _pool_pid
+    global _threads, _threads_pid
     with _lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="leadbook-beside")
-            _pool_pid = os.getpid()
-        return _pool
+        if _threads is None or _threads_pid != os.getpid():
+            _threads = Threads(THREADS, name="leadbook-beside")
+            _threads_pid = os.getpid()
+        return _threads

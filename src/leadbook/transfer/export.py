@@ -18,15 +18,12 @@ import datetime
 import functools
 import io
 import json
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from typing import IO, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections, transaction
-from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import (
     AutoField,
     BooleanField,
@@ -45,6 +42,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from leadbook.core.ahead import in_order
+from leadbook.core.beside import Threads
 from leadbook.leads.models import Lead
 
 from .csvsafe import FORMULA_STARTS, neutralise
@@ -390,48 +388,23 @@ def _sqlite_lines(queryset: QuerySet[Lead], connection) -> Iterator[list[str]]:
     lines_sql, lines_params = lines.query.get_compiler(connection=connection).as_sql()
     *lines_params, _ = lines_params  # the ids, given for each piece
 
-    def lines_of(cursor, ids: list[int]) -> list[str]:
-        cursor.execute(lines_sql, [*lines_params, json.dumps(ids)])
-        by_id = dict(cursor.fetchall())
+    def lines_of(ids: list[int]) -> list[str]:
+        with connections[queryset.db].cursor() as cursor:  # the calling thread's connection
+            cursor.execute(lines_sql, [*lines_params, json.dumps(ids)])
+            by_id = dict(cursor.fetchall())
         return [by_id[pk] for pk in ids if pk in by_id]
 
-    with connection.cursor() as cursor, connection.cursor() as here:
+    with connection.cursor() as cursor:
         cursor.execute(ids_sql, ids_params)
         pieces = iter(lambda: [pk for pk, in cursor.fetchmany(IDS_PER_PIECE)], [])
         first = next(pieces, [])
         if connection.in_atomic_block or len(first) < IDS_PER_PIECE:
-            yield from (lines_of(here, ids) for ids in chain([first], pieces) if ids)
+            yield from (lines_of(ids) for ids in chain([first], pieces) if ids)
             return
-        with _ThreadConnections(connection) as others, \
-                ThreadPoolExecutor(LINE_WORKERS) as pool:
+        with Threads(LINE_WORKERS, name="leadbook-export") as threads:
             yield from in_order(
-                lambda ids: pool.submit(lambda: lines_of(others.cursor(), ids)).result,
+                lambda ids: threads.start(lambda: lines_of(ids), using=queryset.db),
                 chain([first], pieces), ahead=2 * LINE_WORKERS)
-
-
-class _ThreadConnections:
-    """A connection of its own to `connection`'s database for each thread that asks, all
-    closed on leaving the block."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.local = threading.local()
-        self.opened: list = []
-
-    def cursor(self):
-        cursor = getattr(self.local, "cursor", None)
-        if cursor is None:
-            raw = self.connection.get_new_connection(self.connection.get_connection_params())
-            self.opened.append(raw)
-            cursor = self.local.cursor = raw.cursor(factory=SQLiteCursorWrapper)
-        return cursor
-
-    def __enter__(self) -> "_ThreadConnections":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        for raw in self.opened:
-            raw.close()
 
 
 def _copied_lines(cursor, sql: str, params) -> Iterator[str]:
