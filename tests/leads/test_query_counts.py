@@ -19,13 +19,15 @@ from leadbook.outreach.services import log_outreach
 from tests.api.conftest import ApiClient, token_for
 
 TYPES = (["Wholesale"], ["Consignment", "Collab"], ["Podcast Guest"], [])
-# 10 (the rows' statuses, sources and owners come from the filters' lists, the Next link's
-# cursor from the last row); a status or type filter looks its names up (+2), and a filter
-# first reads the ids of the whole list's first leads to look for its page among them (+1,
-# keyset.read_after).
+# 9 for the default view (the rows' statuses, sources and owners come from the filters'
+# lists, which a status or type filter's names are matched against too; the Next link's
+# cursor from the last row); a filter first reads the ids of the whole list's first leads
+# to look for its page among them (+1, keyset.read_after), a search asks its index how
+# broad it is (+1). A count beside the page runs on another connection.
 TABLE_PAGE_MAX = 13
 LEAD_PAGE_MAX = 25
-API_LIST_MAX = 15  # 12, and the same +2 and +1
+# 12; a status or type filter looks its names up (+2), and the same +1 as the table.
+API_LIST_MAX = 15
 
 
 @pytest.fixture
