@@ -256,12 +256,35 @@ def _read_by_id(part: QuerySet[Lead], by_id: QuerySet[Lead], offset: int, wanted
 def _probe(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int,
            read: Callable[[QuerySet[Lead]], list]) -> list | None:
     """The first `wanted` leads of `part` when they are among the first PROBE_ROWS of `whole`
-    (the same list unfiltered), else None. The window is a subquery (an `IN` list of its
-    ids cost Django ~60 ms to prepare, value by value), and only ids are read from it, so
-    a miss costs one light query; the page's leads are then read by id."""
-    window = whole.values("pk")[:PROBE_ROWS]
-    ids = list(part.filter(pk__in=window).values_list("pk", flat=True)[:wanted])
+    (the same list unfiltered), else None. Only ids are read from the window, so a miss
+    costs one light query; the page's leads are then read by id."""
+    ids = _probe_ids(part, whole, wanted)
     return read(part.filter(pk__in=ids)[:wanted]) if len(ids) == wanted else None
+
+
+def _probe_ids(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int) -> list[int]:
+    """SQLite (the only database probed: LeadFilter.whole_list): the ids of up to `wanted`
+    leads of `part`, the first among the first PROBE_ROWS of `whole`.
+
+    The window is the outer loop of the query (a CROSS JOIN keeps it there), walked in its
+    order, each of its leads looked up by id and checked, until `wanted` pass. As `part`'s
+    `pk IN (window)` (which Django writes; an `IN` list of ids cost it ~60 ms to prepare),
+    SQLite looked up every lead of the window, then sorted those that passed: 10 -> 4 ms
+    for a status and a lead type at a million leads."""
+    connection = connections[part.db]
+    window_sql, window_params = whole.values("pk")[:PROBE_ROWS].query.get_compiler(
+        connection=connection).as_sql()
+    sql, params = part.order_by().values("pk")[:wanted].query.get_compiler(
+        connection=connection).as_sql()
+    table, pk = (connection.ops.quote_name(name) for name in (Lead._meta.db_table, "id"))
+    select, found, rest = sql.partition(f" FROM {table} ")  # one table: no alias
+    if not found:
+        raise ValueError(f"Cannot probe a query of another shape: {sql}")
+    joined = (f"{select} FROM ({window_sql}) AS probe CROSS JOIN {table} "
+              f"ON {table}.{pk} = probe.pk {rest}")
+    with connection.cursor() as cursor:
+        cursor.execute(joined, (*window_params, *params))
+        return [pk for pk, in cursor.fetchall()]
 
 
 def reverse_ordering(ordering: str) -> str:
