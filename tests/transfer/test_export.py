@@ -190,6 +190,23 @@ def test_a_piece_gives_its_leads_lines_in_its_order_without_leads_gone_since(boo
     assert count == 2 and f"{text}\r\n" == lines.split("\r\n", 1)[1]
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's longest text")
+def test_a_piece_longer_than_sqlites_longest_text_is_made_in_halves(book, make_lead):
+    import sqlite3
+
+    for i in range(5):
+        make_lead(name=f"Lead {i}", notes="n" * 300)
+    queryset = Lead.objects.order_by("id")
+    whole = exported(queryset)
+    connection.ensure_connection()
+    longest = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1000)  # two lines or so
+    try:
+        assert exported(queryset) == whole == model_csv(queryset)
+    finally:
+        connection.connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
+
+
 def test_the_download_comes_in_large_pieces(book, make_lead):
     for i in range(300):
         make_lead(name=f"Lead {i}", notes="a note " * 20)

@@ -23,7 +23,7 @@ from itertools import chain, islice
 from typing import IO, TypeVar
 
 from django.core.exceptions import EmptyResultSet
-from django.db import NotSupportedError, connections, transaction
+from django.db import DataError, NotSupportedError, connections, transaction
 from django.db.models import (
     AutoField,
     BooleanField,
@@ -391,9 +391,17 @@ def _sqlite_lines(queryset: QuerySet[Lead], connection) -> Iterator[Chunk]:
     piece_sql, line_params = _piece_sql(connection)
 
     def lines_of(ids: list[int]) -> Chunk:
-        with connections[queryset.db].cursor() as cursor:  # the calling thread's connection
-            cursor.execute(piece_sql, [*line_params, json.dumps(ids)])
-            (count, text), = cursor.fetchall()
+        try:
+            with connections[queryset.db].cursor() as cursor:  # the calling thread's own
+                cursor.execute(piece_sql, [*line_params, json.dumps(ids)])
+                (count, text), = cursor.fetchall()
+        except DataError:
+            # Longer than SQLite's longest text (1 GB; notes have no limit): in halves.
+            if len(ids) == 1:
+                raise
+            middle = len(ids) // 2
+            (first, before), (second, after) = lines_of(ids[:middle]), lines_of(ids[middle:])
+            return first + second, before + after
         return count, f"{text}\r\n" if count else ""
 
     with connection.cursor() as cursor:
