@@ -269,8 +269,8 @@ def _probe_ids(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int) -> list
     The window is the outer loop of the query (a CROSS JOIN keeps it there), walked in its
     order, each of its leads looked up by id and checked, until `wanted` pass. As `part`'s
     `pk IN (window)` (which Django writes; an `IN` list of ids cost it ~60 ms to prepare),
-    SQLite looked up every lead of the window, then sorted those that passed: 10 -> 4 ms
-    for a status and a lead type at a million leads."""
+    SQLite looked up every lead of the window, then sorted those that passed: 8.4-9.8 ->
+    0.3-0.4 ms for a status and a lead type at a million leads."""
     connection = connections[part.db]
     window_sql, window_params = whole.values("pk")[:PROBE_ROWS].query.get_compiler(
         connection=connection).as_sql()

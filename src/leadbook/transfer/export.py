@@ -419,7 +419,9 @@ def _sqlite_lines(queryset: QuerySet[Lead], connection) -> Iterator[Chunk]:
 
 def _piece_sql(connection) -> tuple[str, list]:
     """SQLite: the count and the joined lines of the leads whose ids are given as a JSON
-    array (the last parameter), in its order."""
+    array (the last parameter), in its order. group_concat joins rows in the order its
+    subquery gives them (SQLite 3.40 has no ORDER BY inside an aggregate); the tests check
+    the order."""
     query = Lead._base_manager.all().query
     compiler = query.get_compiler(connection=connection)
     line_sql, line_params = CsvLine(names_joined=False).resolve_expression(query).as_sql(
