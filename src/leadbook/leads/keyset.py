@@ -276,12 +276,13 @@ def _probe_ids(part: QuerySet[Lead], whole: QuerySet[Lead], wanted: int) -> list
         connection=connection).as_sql()
     sql, params = part.order_by().values("pk")[:wanted].query.get_compiler(
         connection=connection).as_sql()
-    table, pk = (connection.ops.quote_name(name) for name in (Lead._meta.db_table, "id"))
+    table, pk_column = map(connection.ops.quote_name,
+                           (Lead._meta.db_table, Lead._meta.pk.column))
     select, found, rest = sql.partition(f" FROM {table} ")  # one table: no alias
     if not found:
         raise ValueError(f"Cannot probe a query of another shape: {sql}")
     joined = (f"{select} FROM ({window_sql}) AS probe CROSS JOIN {table} "
-              f"ON {table}.{pk} = probe.pk {rest}")
+              f"ON {table}.{pk_column} = probe.pk {rest}")
     with connection.cursor() as cursor:
         cursor.execute(joined, (*window_params, *params))
         return [pk for pk, in cursor.fetchall()]
