@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leadbook.accounts.services import create_api_token, revoke_api_token
-from leadbook.leads.models import Lead
+from leadbook.leads.models import MAX_LEAD_NOTES, Lead
 
 from .conftest import ApiClient
 
@@ -134,7 +134,7 @@ def test_a_huge_body_is_413(api_member, db, settings):
     ({"name": "X", "temperature": "hot"}, "temperature"),
     ({"name": "X", "is_active": "maybe"}, "is_active"),
     ({"name": "x" * 10_000}, "name"),
-    ({"name": "X", "notes": "n" * 100_000}, "notes"),
+    ({"name": "X", "notes": "n" * (MAX_LEAD_NOTES + 1)}, "notes"),
     ({"name": "X", "favourite_colour": "green"}, "favourite_colour"),
     ({"name": "X", "id": 5}, "id"),
     ({"name": "X", "lead_types": ["x" * 500]}, "lead_types.0"),

@@ -2,6 +2,7 @@
 
 import json
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -225,6 +226,77 @@ def test_unreadable_bodies_are_refused(client, db):
     assert client.post(ENDPOINT, "[1, 2]", content_type="application/json").status_code == 400
     assert client.post(ENDPOINT, "<x/>", content_type="application/xml").status_code == 415
     assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize("body", [
+    '{"name": "N", "email": "n@example.com", "x": NaN}',  # JSON has no NaN
+    '{"name": "N", "email": "n@example.com", "x": -Infinity}',
+    '{"name": "Sur \\ud83d Two", "email": "s@example.com"}',  # half a surrogate pair
+    '{"name": "N", "\\udc00": "x"}',
+    '{"a": ' + "[" * 5000 + "]" * 5000 + "}",  # nested past Python's recursion limit
+])
+def test_json_no_database_could_store_is_a_400_not_a_crash(client, db, body):
+    response = client.post(ENDPOINT, body, content_type="application/json",
+                           headers={"Origin": "https://shop.example"})
+    assert response.status_code == 400, response.content
+    assert response.json()["status"] == "bad_request"
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert not Submission.objects.exists()
+
+
+def test_nul_characters_are_dropped_from_every_field_and_name(post_form, post_json):
+    assert post_form({"name": "Nul\x00 Byte", "email": "x@example.com", "a\x00b": "c\x00d",
+                      "notes": "one\x00two"}).status_code == 303
+    assert post_json({**GUIDE_FORM, "company": "Ju\x00niper"},
+                     url=ENDPOINT + "?form=web\x00site").status_code in (201, 404)
+    lead = Lead.objects.get(email="x@example.com")
+    assert (lead.name, lead.notes) == ("Nul Byte", "onetwo\n\nab: cd")
+
+
+@pytest.mark.parametrize("followers", ["\u00b2", "1" * 5000, "2147483648", "-5", "12k"])
+def test_followers_that_are_not_a_storable_whole_number_are_a_422(post_json, followers):
+    response = post_json({**GUIDE_FORM, "followers": followers})
+    assert response.status_code == 422
+    assert "Enter a whole number up to 2,147,483,647" in str(response.json())
+    assert post_json({**GUIDE_FORM, "followers": "2,147,483,647"}).status_code == 201
+
+
+@pytest.mark.parametrize("charset", ["utf8", "iso-8859-1", "windows-1252", "us-ascii", "nope"])
+def test_a_form_post_in_any_declared_charset_is_read(client, db, charset):
+    body = urlencode({**GUIDE_FORM, "city": "Zürich"}, encoding="latin-1"
+                     if charset in ("iso-8859-1", "windows-1252") else "utf-8")
+    response = client.generic("POST", ENDPOINT, body.encode(), headers={"Accept": "*/*"},
+                              content_type=f"application/x-www-form-urlencoded; charset={charset}")
+    assert response.status_code == 201, response.content
+    assert Lead.objects.get().city == "Zürich"
+
+
+def test_a_text_plain_form_keeps_a_textareas_lines_and_its_characters(client, db):
+    # What a browser sends for <form enctype="text/plain">: name=value lines, nothing escaped.
+    body = ("first_name=Tom & Jerry\r\nemail=solo+tag@example.com\r\n"
+            "message=Line one\r\nLine two has no equals\r\n")
+    assert client.post(ENDPOINT, body, content_type="text/plain").status_code == 201
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.email) == ("Tom & Jerry", "solo+tag@example.com")
+    assert "Line one\nLine two has no equals" in lead.notes
+    # A script's query string sent as text is still a query string.
+    query = "first_name=Ana&email=ana%40example.com"
+    assert client.post(ENDPOINT, query, content_type="text/plain").status_code == 201
+    assert Lead.objects.filter(email="ana@example.com").exists()
+
+
+def test_a_chunked_body_is_refused_with_411_rather_than_read_as_empty(client, db):
+    response = client.generic("POST", ENDPOINT, b"", content_type="application/json",
+                              HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH="")
+    assert response.status_code == 411
+    assert response.json()["status"] == "length_required"
+
+
+def test_a_page_sending_origin_null_is_taken_like_one_sending_no_origin(post_form, make_form):
+    make_form(key="shop", allowed_origins="https://shop.example")
+    response = post_form(GUIDE_FORM, url=ENDPOINT + "?form=shop", Origin="null", Referer="")
+    assert response.status_code == 303
+    assert Lead.objects.exists()
 
 
 # --- CORS --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_posted_names_map_to_lead_fields(db):
     assert posted.fields["status"].name == "Qualified"
     assert [t.name for t in posted.lead_types] == ["Wholesale"]
     assert posted.extra == [("Lead type", "Nope"), ("lead_types", "Collab"), ("extra", "1, 2")]
-    assert posted.errors == {"followers": ["Enter a whole number, e.g. 12500."]}
+    assert posted.errors == {"followers": ["Enter a whole number up to 2,147,483,647, e.g. 12500."]}
 
 
 @pytest.mark.parametrize("typed, stored", [

@@ -9,6 +9,7 @@ from django.urls import reverse
 from leadbook.leads.models import Lead
 from leadbook.transfer import services
 from leadbook.transfer.models import ImportJob, ImportState
+from leadbook.transfer.views import LEAVE_EMPTY_CHOICE
 
 SAMPLE = Path(__file__).parent / "samples" / "bulk_upload_example.csv"
 
@@ -113,6 +114,24 @@ def test_an_unreadable_upload_is_refused_on_the_page(member_client):
     assert response.status_code == 200
     assert "not a CSV or Excel file" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_an_unknown_name_can_be_replaced_or_left_out_in_the_review(member_client, member):
+    data = b"Name,Status,Source\nJuniper,Qualifed,Fair\nCorner Cup,Open Deal,\n"
+    job = services.create_import(actor=member, data=data, filename="leads.csv")
+    services.check_import(job=job)
+    review = member_client.get(reverse("transfer:review", args=[job.pk])).content.decode()
+    assert "— import without it (default status) —" in review
+    assert "Qualified (suggested)" in review
+    fixes = {(u["field"], u["value"]): i for i, u in enumerate(job.unknown_values)}
+    member_client.post(reverse("transfer:fix_values", args=[job.pk]), {
+        f"fix-{fixes['status', 'Qualifed']}": "Qualified",
+        f"fix-{fixes['status', 'Open Deal']}": LEAVE_EMPTY_CHOICE,
+        f"fix-{fixes['source', 'Fair']}": ""})  # left as it is: the row is not imported
+    job.refresh_from_db()
+    assert (job.valid_rows, job.invalid_rows) == (1, 1)
+    assert [(u["field"], u["value"]) for u in job.unknown_values] == [("source", "Fair")]
+    assert services.names_left_empty(job) == ["Status “Open Deal”"]
 
 
 def test_a_mapping_without_a_name_stays_on_the_page_with_the_reason(member_client, job):

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from leadbook.leads.models import Lead, LeadType, Source
+from leadbook.leads.models import Lead, LeadType, Source, Status
 from leadbook.leads.services import update_lead
 from leadbook.transfer import importer, services
 from leadbook.transfer.models import ImportedLead, ImportJob, ImportState, RowDuplicate
@@ -121,6 +121,55 @@ def test_a_hubspot_export_maps_and_imports_without_help(admin):
     assert (lead.name, lead.company, lead.position) == ("Dana Reyes", "Juniper & Vine", "Owner")
     assert lead.status.name == "Contacted"
     assert lead.owner == admin
+
+
+HUBSPOT_VALUES = [
+    ["First Name", "Last Name", "Email", "Lead Status", "Original Source", "Contact owner",
+     "Lead Type"],
+    ["Dana", "Reyes", "dana@juniper.example", "Open Deal", "Offline Sources", "Admin User",
+     "Wholesale, Newsletter"],
+    ["Sam", "Lee", "sam@cornercup.example", "Contacted", "Direct Traffic", "", "Newsletter"],
+]
+
+
+def test_unknown_names_are_errors_unless_the_rows_are_to_be_imported_without_them(admin):
+    job = run(HUBSPOT_VALUES, dry_run=True)
+    assert (job.valid_rows, job.invalid_rows) == (0, 2)
+    assert {(u["field"], u["value"]) for u in job.unknown_values} == {
+        ("status", "Open Deal"), ("source", "Offline Sources"), ("source", "Direct Traffic"),
+        ("owner", "Admin User"), ("lead_types", "Newsletter")}
+
+    job = run(HUBSPOT_VALUES, leave_unknown=True)
+    assert (job.valid_rows, job.invalid_rows, job.created) == (2, 0, 2)
+    dana, sam = Lead.objects.order_by("pk")
+    assert (dana.status.name, dana.source, dana.owner, dana.lead_types_label) == \
+        ("New", None, None, "Wholesale")  # the default status; the known type stays
+    assert (sam.status.name, sam.source, sam.lead_types_label) == ("Contacted", None, "")
+    assert services.names_left_empty(job) == [
+        "Status “Open Deal”", "Source “Offline Sources”", "Source “Direct Traffic”",
+        "Lead Type “Newsletter”", "Owner “Admin User”"]
+
+
+def test_a_lead_updated_from_a_row_with_unknown_names_keeps_its_own(make_lead, admin):
+    existing = make_lead(name="Dana Reyes", email="dana@juniper.example",
+                         status=Status.objects.get(name="Qualified"),
+                         lead_types=["Consignment"], owner=admin)
+    run(HUBSPOT_VALUES[:2], leave_unknown=True, on_duplicate="update")
+    existing.refresh_from_db()
+    assert (existing.status.name, existing.owner) == ("Qualified", admin)
+    assert existing.lead_types_label == "Wholesale"  # the known type in the cell replaces
+
+
+def test_the_command_imports_rows_without_their_unknown_names_when_asked(tmp_path):
+    path = tmp_path / "hubspot.csv"
+    path.write_bytes(csv_bytes(HUBSPOT_VALUES))
+    out = io.StringIO()
+    call_command("import_leads", str(path), "--dry-run", stdout=out)
+    assert "Use --leave-unknown" in out.getvalue()
+    out = io.StringIO()
+    call_command("import_leads", str(path), "--leave-unknown", stdout=out)
+    assert "Created 2" in out.getvalue()
+    assert "Imported without these unknown names: Status “Open Deal”" in out.getvalue()
 
 
 def test_an_unreadable_file_is_refused_with_a_message():
@@ -401,6 +450,9 @@ def test_the_command_explains_a_bad_option(tmp_path):
         call_command("import_leads", str(BULK_SAMPLE), "--map", "Name=nmae")
     with pytest.raises(CommandError, match="no file"):
         call_command("import_leads", str(tmp_path / "missing.csv"))
+    with pytest.raises(CommandError, match="is a folder"):
+        call_command("import_leads", str(tmp_path))
+    assert not ImportJob.objects.exists()
 
 
 def test_submit_import_checks_and_imports_in_the_background():

@@ -196,6 +196,17 @@ def test_equally_good_headers_go_to_the_leftmost():
     assert auto_map(["Remarks", "Comments"]) == {"Remarks": None, "Comments": "notes"}
 
 
+def test_an_id_or_rating_column_is_mapped_only_when_its_values_fit():
+    headers = ["Id", "Name", "Rating"]
+    salesforce = {"Id": ["00Q5e00000AbCdEEAV", "00Q5e00000AbCdFEAV"], "Rating": ["Hot", "Cold"]}
+    assert auto_map(headers, salesforce) == {"Id": None, "Name": "name", "Rating": "temperature"}
+    stars = {"Id": ["12", "13.0"], "Rating": ["4.6", "3.9", "Warm"]}
+    assert auto_map(headers, stars) == {"Id": "id", "Name": "name", "Rating": None}
+    # An empty column, or no samples at all, goes by its header.
+    assert auto_map(headers, {"Id": [], "Rating": []}) == auto_map(headers)
+    assert auto_map(headers)["Rating"] == "temperature"
+
+
 def test_unknown_headers_map_to_none_and_order_is_kept():
     headers = ["Favourite colour", "Name", "", "Column 3"]
     mapping = auto_map(headers)

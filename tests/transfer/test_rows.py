@@ -89,6 +89,29 @@ def test_names_of_statuses_types_and_sources_are_matched_without_case(db):
     assert values["lead_types_label"] == "Consignment, Wholesale"  # in the list's order
 
 
+def test_a_lead_type_whose_name_holds_a_separator_is_found_whole(db):
+    LeadType.objects.create(name="Retail, online", position=9)
+    for cell, expected in [
+        ("Retail, online", ["Retail, online"]),
+        ("Wholesale; retail, ONLINE", ["Wholesale", "Retail, online"]),
+        ("Retail, online|Consignment", ["Retail, online", "Consignment"]),
+    ]:
+        _, _, types, _ = prepare(["Name", "Lead Type"], ["Juniper", cell])
+        assert types == expected, cell
+    problems = prepare(["Name", "Lead Type"], ["Juniper", "Retail, offline"])
+    assert problems[0][1].startswith("“Retail” is not a lead type")
+
+
+def test_phones_and_postal_codes_saved_as_decimal_numbers_are_read_as_digits(db):
+    values, *_ = prepare(["Name", "Phone", "Postal Code"], ["Juniper", "5125550142.0", "2134.00"])
+    assert (values["phone"], values["postal_code"]) == ("5125550142", "2134")
+    assert values["phone_key"] == "+15125550142"
+    problems = prepare(["Name", "Phone"], ["Juniper", "5.12555E+09"])
+    assert problems == [("Phone", "“5.12555E+09” is a number your spreadsheet program "
+                                  "shortened when it saved the file; digits may be lost. Format "
+                                  "the Phone column as text and save the file again.")]
+
+
 def test_an_unknown_name_is_an_error_with_a_suggestion(db):
     problems = prepare(["Name", "Status", "Lead Type"], ["Juniper", "Qualifed", "Wholesail"])
     assert ("Status", "“Qualifed” is not a status in Leadbook. Did you mean “Qualified”?") \

@@ -20,11 +20,12 @@ from leadbook.conversions.models import (
     CustomerGroup,
 )
 from leadbook.conversions.sections import SECTIONS_BY_TARGET, filtered_records
+from leadbook.leads.models import MAX_FOLLOWERS
 from leadbook.leads.models import Status as LeadStatus
 
 from .auth import require_admin
 from .errors import AlreadyConvertedErrorOut, Conflict
-from .leads import MAX_FOLLOWERS, LeadId, live_lead
+from .leads import LeadId, live_lead
 from .names import Names
 from .openapi import DELETE_ONE, ONE, QUERY, WRITE_ONE, responses
 from .schemas import MAX_NOTES, InputSchema, PageQuery, actor, id_path, page

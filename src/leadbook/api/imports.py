@@ -153,6 +153,10 @@ MAP = Form([], max_length=MAX_MAPS,
                        "several.")
 ACCEPT_SIMILAR = Form(False, description="Import similar spellings in City, State and the "
                                          "like as the suggested one.")
+LEAVE_UNKNOWN = Form(False, description="Import rows whose status, source, lead type or owner "
+                                        "names nothing in Leadbook without that name (new "
+                                        "leads get the default status), instead of reporting "
+                                        "them as errors.")
 
 
 @router.post("/imports", response=responses(
@@ -162,6 +166,7 @@ def create_import(
     request: HttpRequest, response: HttpResponse, file: UploadedFile = FILE,
     dry_run: bool = DRY_RUN, on_duplicate: OnDuplicate = ON_DUPLICATE,  # type: ignore[valid-type]
     map: list[Annotated[str, Field(max_length=500)]] = MAP, accept_similar: bool = ACCEPT_SIMILAR,
+    leave_unknown: bool = LEAVE_UNKNOWN,
 ):
     """Upload a file to import, as Leads → Import does: the columns are mapped
     automatically (corrected with `map`), the file is checked, and, unless `dry_run`, the
@@ -177,7 +182,7 @@ def create_import(
         job = services.submit_import(
             actor=actor(request), data=file, filename=file.name or "leads.csv",
             mapping_overrides=[m for m in map if m.strip()], on_duplicate=on_duplicate,
-            dry_run=dry_run, accept_similar=accept_similar)
+            dry_run=dry_run, accept_similar=accept_similar, leave_unknown=leave_unknown)
     except FileReadError as e:
         raise Unprocessable.field("file", e.message) from None
     except ValueError as e:

@@ -18,7 +18,15 @@ from leadbook.core.beside import beside
 from leadbook.leads import history, keyset, services
 from leadbook.leads.filters import ORDERINGS, STAGE_ORDER, LeadFilter
 from leadbook.leads.matching import find_matches
-from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Stage
+from leadbook.leads.models import (
+    CONTACT_FIELDS,
+    MAX_FOLLOWERS,
+    MAX_LEAD_NOTES,
+    Lead,
+    LeadType,
+    Source,
+    Stage,
+)
 from leadbook.leads.models import Status as LeadStatus
 from leadbook.leads.tally import tallied_count
 
@@ -43,7 +51,7 @@ from .openapi import (
     responses,
     with_headers,
 )
-from .schemas import MAX_NAMES, MAX_NOTES, InputSchema, PageQuery, actor, id_path
+from .schemas import MAX_NAMES, InputSchema, PageQuery, actor, id_path
 
 router = Router(tags=["Leads"])
 
@@ -63,7 +71,6 @@ def _iso_day(value: Any) -> Any:
 Day = Annotated[datetime.date, BeforeValidator(_iso_day)]
 StageName: Any = Literal[tuple(Stage.values)]  # type: ignore[valid-type]
 ReachedStage: Any = Literal[tuple(stage.value for stage in STAGE_ORDER)]  # type: ignore[valid-type]
-MAX_FOLLOWERS = 2_147_483_647  # the database column's limit
 
 # Each text field's longest value, as the database keeps it.
 LENGTHS = {f.name: getattr(f, "max_length", None) for f in Lead._meta.get_fields()
@@ -225,7 +232,7 @@ class LeadWrite(InputSchema):
         [], max_length=MAX_NAMES, description="Lead types' names (see /lead-types).")
     collab_type: str = _text("collab_type")
     followers: int | None = Field(None, ge=0, le=MAX_FOLLOWERS)
-    notes: str = Field("", max_length=MAX_NOTES)
+    notes: str = Field("", max_length=MAX_LEAD_NOTES)
     owner: NameStr | None = Field(None, description="A user's username, or null for nobody.")
     is_active: bool = Field(True, description="False sets the lead inactive (kept, out of "
                                               "the default view).")
@@ -261,7 +268,7 @@ class LeadPatch(InputSchema):
     lead_types: list[NameStr] = Field(None, max_length=MAX_NAMES)  # type: ignore[assignment]
     collab_type: str = Field(None, max_length=LENGTHS["collab_type"])  # type: ignore[assignment]
     followers: int | None = Field(None, ge=0, le=MAX_FOLLOWERS)
-    notes: str = Field(None, max_length=MAX_NOTES)  # type: ignore[assignment]
+    notes: str = Field(None, max_length=MAX_LEAD_NOTES)  # type: ignore[assignment]
     owner: NameStr | None = None
     is_active: bool = None  # type: ignore[assignment]
 

@@ -7,6 +7,7 @@ from ninja import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadbook.accounts.models import User
+from leadbook.core.text import without_nul
 
 # The largest id a database row can have (64-bit); larger ones are refused with 422 rather
 # than reaching the database, which would fail on them.
@@ -18,18 +19,6 @@ MAX_NOTES = 20_000
 MAX_NAMES = 50  # lead types on one lead, names in one filter
 
 
-def _without_nul(value: Any) -> Any:
-    """Drop NUL characters from every string: no text field can hold them (PostgreSQL
-    refuses them) and they never carry meaning in a lead book."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {k: _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
 class InputSchema(BaseModel):
     """A request body or a set of query parameters: unknown fields are refused (422), so a
     typo never goes unnoticed; NUL characters are dropped."""
@@ -39,7 +28,7 @@ class InputSchema(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_nul(cls, data: Any) -> Any:
-        return _without_nul(data)
+        return without_nul(data)
 
 
 class QuerySchema(InputSchema):

@@ -16,7 +16,15 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from leadbook.leads.models import CONTACT_FIELDS, Lead, LeadType, Source, Status, Temperature
+from leadbook.leads.models import (
+    CONTACT_FIELDS,
+    MAX_FOLLOWERS,
+    Lead,
+    LeadType,
+    Source,
+    Status,
+    Temperature,
+)
 
 # Fields of the capture machinery itself: never lead data.
 FORM_KEY_FIELD = "form"
@@ -146,7 +154,11 @@ def _read_lead_types(posted: Posted, value: Any) -> None:
 
 def _read_followers(posted: Posted, text: str) -> None:
     digits = text.replace(",", "").replace(" ", "").replace("_", "")
-    if digits.isdigit():
+    # ASCII digits only: "²" and other Unicode digits pass isdigit() but not int(); and
+    # not thousands of them, which int() refuses.
+    if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) <= 10 \
+            and int(digits) <= MAX_FOLLOWERS:
         posted.fields["followers"] = int(digits)
     else:
-        posted.errors["followers"] = ["Enter a whole number, e.g. 12500."]
+        posted.errors["followers"] = [f"Enter a whole number up to {MAX_FOLLOWERS:,}, "
+                                      "e.g. 12500."]

@@ -9,6 +9,7 @@ already a lead.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 from typing import Any
@@ -16,13 +17,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
+
+from leadbook.core.text import is_unicode, without_nul
 
 from . import origins, ratelimit, spam
 from .fields import FORM_KEY_FIELD, as_text, field_label
@@ -59,7 +62,11 @@ def create_lead(request: HttpRequest) -> HttpResponse:
                           headers={"Allow": ALLOWED_METHODS})
         data, is_json = _read_body(request)
         form = _pick_form(request, data)
+        # A page with a no-referrer policy (or a sandboxed frame) sends "Origin: null": it
+        # names no website, like a post with no Origin at all, which is taken.
         origin = request.headers.get("Origin", "")
+        if origin == "null":
+            origin = ""
         if origin and not form.allows_origin(origin):
             raise Refusal(403, "origin_not_allowed", "This website may not use this form",
                           f"The form “{form.name}” does not take posts from {origin}. "
@@ -88,15 +95,32 @@ def create_lead(request: HttpRequest) -> HttpResponse:
 
 
 def _read_body(request: HttpRequest) -> tuple[dict[str, Any], bool]:
-    """The posted fields, and whether they came as JSON. Form-encoded, multipart, JSON and
-    text/plain (a script's JSON sent without a content type, or key=value lines)."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
+    """The posted fields (NUL characters dropped), and whether they came as JSON."""
+    data, is_json = _posted(request)
+    if not is_unicode(data):
+        raise Refusal(400, "bad_request", "The form could not be read",
+                      "The form sent text that is not valid Unicode.")
+    return without_nul(data), is_json
+
+
+def _posted(request: HttpRequest) -> tuple[dict[str, Any], bool]:
+    """Form-encoded (in any charset), multipart, JSON and text/plain (a script's JSON or
+    query string sent without a content type, or a form with enctype="text/plain")."""
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # The WSGI server does not hand over a body of unknown length: say so rather than
+        # answer that the fields are missing.
+        raise Refusal(411, "length_required", "The form could not be read",
+                      "Send the form with a Content-Length header, not in chunks.")
+    length = length or "0"
     if not length.isdigit() or int(length) > settings.CAPTURE_MAX_BODY_BYTES:
         raise Refusal(413, "too_large", "The form sent too much",
                       f"A form may send at most {settings.CAPTURE_MAX_BODY_BYTES // 1024} KB.")
     content_type = request.content_type or ""
     try:
-        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if content_type == "application/x-www-form-urlencoded":
+            return _collect(_query_pairs(request.body, _charset(request))), False
+        if content_type == "multipart/form-data":
             return _form_data(request), False
         if content_type == "application/json" or content_type.endswith("+json"):
             return _json_object(request.body), True
@@ -104,16 +128,49 @@ def _read_body(request: HttpRequest) -> tuple[dict[str, Any], bool]:
             body = request.body
             if body.lstrip().startswith(b"{"):
                 return _json_object(body), True
-            text = body.decode(request.encoding or "utf-8", errors="replace")
-            pairs = (parse_qsl(text, keep_blank_values=True) if "\n" not in text.strip()
-                     else [tuple(line.split("=", 1)) for line in text.splitlines()
-                           if "=" in line])
-            return _collect(pairs), False
-    except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
+            return _collect(_plain_text_pairs(body, _charset(request))), False
+    except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation, BadRequest,
+            ValueError):
         raise Refusal(400, "bad_request", "The form could not be read",
                       "The data sent could not be read.") from None
     raise Refusal(415, "unsupported_media_type", "The form could not be read",
                   "Send the form as a normal HTML form post, or as JSON.")
+
+
+def _charset(request: HttpRequest) -> str:
+    """The body's declared character set, if Python knows it; else UTF-8 (also for ASCII,
+    which UTF-8 contains)."""
+    try:
+        name = codecs.lookup(request.encoding or "utf-8").name
+    except LookupError:
+        return "utf-8"
+    return "utf-8" if name == "ascii" else name
+
+
+def _query_pairs(body: bytes, charset: str) -> list[tuple[str, str]]:
+    """A URL-encoded body, in its declared charset (Django reads only UTF-8 ones, but older
+    sites still declare ISO-8859-1 or windows-1252). ValueError past Django's field limit."""
+    return parse_qsl(body.decode(charset, errors="replace"), keep_blank_values=True,
+                     encoding=charset, errors="replace",
+                     max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)
+
+
+def _plain_text_pairs(body: bytes, charset: str) -> list[tuple[str, str]]:
+    """A form sent with enctype="text/plain" is "name=value" lines, nothing escaped: a line
+    without "=" continues the value above it (a textarea's line breaks). A single line of
+    "a=1&b=2" is a script's query string sent as text."""
+    text = body.decode(charset, errors="replace")
+    lines = text.splitlines()
+    if len(lines) == 1 and "&" in text and all("=" in part for part in text.split("&")):
+        return _query_pairs(body, charset)
+    pairs: list[tuple[str, str]] = []
+    for line in lines:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            pairs.append((key, value))
+        elif pairs:
+            pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]}\n{line}")
+    return pairs
 
 
 def _form_data(request: HttpRequest) -> dict[str, Any]:
@@ -138,8 +195,8 @@ def _collect(pairs) -> dict[str, Any]:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(body or b"{}", parse_constant=_not_a_number)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Refusal(400, "bad_request", "The form could not be read",
                       "The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -148,9 +205,15 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _not_a_number(name: str) -> float:
+    """NaN and Infinity: Python's JSON reader takes them, JSON (and the database) does not."""
+    raise ValueError(name)
+
+
 def _pick_form(request: HttpRequest, data: dict[str, Any]) -> WebForm:
     """The form named by ?form=KEY or a `form` field, else the default form."""
-    key = (request.GET.get(FORM_KEY_FIELD) or as_text(data.get(FORM_KEY_FIELD))).strip()
+    key = without_nul(request.GET.get(FORM_KEY_FIELD) or as_text(data.get(FORM_KEY_FIELD)))
+    key = key.strip()
     forms = WebForm.objects.select_related("source", "status", "owner")
     form = forms.filter(key=key.lower()).first() if key else forms.filter(is_default=True).first()
     if form is None:
@@ -186,8 +249,10 @@ def _back_url(request: HttpRequest) -> str:
 
 def _seconds(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
 
 
 # --- Answers ------------------------------------------------------------------------------------

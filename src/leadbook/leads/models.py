@@ -2,7 +2,7 @@ import contextlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
+from django.core.validators import EmailValidator, MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -141,6 +141,14 @@ CONTACT_FIELDS = (
 )
 
 
+# The most followers a lead may have: PostgreSQL's integer column holds no more (SQLite's
+# would), and every door (form, API, web forms, import) keeps to the smaller limit.
+MAX_FOLLOWERS = 2_147_483_647
+# The longest notes a lead may have: an imported row's limit (transfer.reading.MAX_ROW_CHARS),
+# so whatever one door stores (a form, a web form, an import) another (the API) takes back.
+MAX_LEAD_NOTES = 1024 * 1024
+
+
 class Lead(models.Model):
     name = models.CharField(max_length=200, blank=True, help_text="Person or business.")
     first_name = models.CharField(max_length=100, blank=True)
@@ -164,8 +172,9 @@ class Lead(models.Model):
     )
     lead_types = models.ManyToManyField(LeadType, blank=True, related_name="leads")
     collab_type = models.CharField(max_length=100, blank=True)
-    followers = models.PositiveIntegerField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    followers = models.PositiveIntegerField(null=True, blank=True,
+                                            validators=[MaxValueValidator(MAX_FOLLOWERS)])
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_LEAD_NOTES)])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="owned_leads",

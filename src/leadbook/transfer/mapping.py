@@ -212,11 +212,23 @@ def _build_lookup() -> dict[str, tuple[str, int]]:
 _LOOKUP = _build_lookup()
 
 
-def auto_map(headers: list[str]) -> dict[str, str | None]:
+# Fields whose values have a shape the header alone does not promise: another system's "Id"
+# column holds its own record ids ("00Q5e00000AbCdE"), not Leadbook's lead numbers, and a
+# "Rating" may be stars (4.6) rather than Hot / Warm / Cold. Such a column is mapped only
+# when most of its first values fit.
+VALUE_SHAPES: dict[str, re.Pattern[str]] = {
+    "id": re.compile(r"\d+(?:\.0+)?"),
+    "temperature": re.compile(r"cold|warm|hot", re.IGNORECASE),
+}
+
+
+def auto_map(headers: list[str],
+             samples: dict[str, list[str]] | None = None) -> dict[str, str | None]:
     """Map each header to the field it most likely holds, or None to leave it out.
 
     Every field takes at most one column: the header ranked best in SYNONYMS, or among
-    equals the leftmost. The result keeps the headers' order.
+    equals the leftmost. `samples` (header -> some of its values) keeps a column out of a
+    field in VALUE_SHAPES whose values it does not fit. The result keeps the headers' order.
     """
     best_header_for: dict[str, tuple[int, int, str]] = {}  # field -> (rank, position, header)
     for position, header in enumerate(headers):
@@ -224,11 +236,21 @@ def auto_map(headers: list[str]) -> dict[str, str | None]:
         if match is None:
             continue
         field_name, rank = match
+        if samples and not _values_fit(field_name, samples.get(header, [])):
+            continue
         candidate = (rank, position, header)
         if field_name not in best_header_for or candidate < best_header_for[field_name]:
             best_header_for[field_name] = candidate
     winners = {header: field_name for field_name, (_, _, header) in best_header_for.items()}
     return {header: winners.get(header) for header in headers}
+
+
+def _values_fit(field_name: str, values: list[str]) -> bool:
+    shape = VALUE_SHAPES.get(field_name)
+    if shape is None or not values:
+        return True
+    fitting = sum(1 for value in values if shape.fullmatch(value.strip()))
+    return fitting * 2 >= len(values)
 
 
 def apply_overrides(mapping: dict[str, str | None], overrides: list[str]) -> dict[str, str | None]:

@@ -26,6 +26,7 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 import json
 import os
 import re
@@ -224,9 +225,12 @@ class _Source:
 
 @contextmanager
 def _open_text(source: _Source, encoding: str) -> Iterator[IO[str]]:
-    """The file as text. newline="" keeps line breaks inside quoted cells as they are."""
+    """The file as text. newline="" keeps line breaks inside quoted cells as they are. In a
+    UTF-8 file, bytes that are not UTF-8 are read as Windows-1252 (see WINDOWS_1252_FALLBACK);
+    in any other, an undecodable byte becomes U+FFFD."""
+    errors = WINDOWS_1252_FALLBACK if encoding.startswith("utf-8") else "replace"
     with source.open() as stream:
-        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
         try:
             yield text
         finally:
@@ -332,14 +336,44 @@ JAPANESE_CHARS = re.compile("[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
 NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
+# A UTF-8 file with a few lines pasted in from a Windows-1252 one (the two kinds of file are
+# often joined): its UTF-8 characters are read as UTF-8 and the stray bytes as Windows-1252
+# (Latin-1 for the five bytes Windows-1252 leaves out), rather than every "é" of the UTF-8
+# lines turning into "Ã©" or the stray ones into U+FFFD.
+WINDOWS_1252_FALLBACK = "leadbook-windows-1252-fallback"
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                           rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _windows_1252_for_stray_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    stray = error.object[error.start:error.end]
+    return "".join(_windows_1252_character(byte) for byte in stray), error.end
+
+
+def _windows_1252_character(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)  # Latin-1
+
+
+codecs.register_error(WINDOWS_1252_FALLBACK, _windows_1252_for_stray_bytes)
+
+
 def _detect_8bit_encoding(stream: IO[bytes]) -> str:
-    """Decode the whole stream as UTF-8 and as Windows-1252 and keep the first that works.
+    """Decode the whole stream as UTF-8 and as Windows-1252 and keep the first that works;
+    but a file that is mostly UTF-8, with a few bytes that are not, is UTF-8 (its stray
+    bytes read as Windows-1252, see WINDOWS_1252_FALLBACK).
 
     When both fail, a file that decodes as Shift-JIS (cp932, what Excel on Japanese Windows
     writes) into mostly Japanese text is Shift-JIS; otherwise Latin-1, which decodes any
     byte, is the answer. A NUL byte means the file is binary (a picture, a PDF, a program...)
     and not text at all.
     """
+    utf8_characters = stray_bytes = 0
     decoders = {
         "utf-8": codecs.getincrementaldecoder("utf-8")(),
         "cp1252": codecs.getincrementaldecoder("cp1252")(),
@@ -351,11 +385,16 @@ def _detect_8bit_encoding(stream: IO[bytes]) -> str:
             raise FileReadError(NOT_A_TABLE)
         if chunk.isascii() and not any(d.getstate()[0] for d in decoders.values()):
             continue  # every candidate reads ASCII alike (and finds no Japanese in it)
+        sequences = UTF8_SEQUENCE.findall(chunk)
+        utf8_characters += len(sequences)
+        stray_bytes += len(HIGH_BYTE.findall(chunk)) - sum(map(len, sequences))
         decoders, cp932_text = _decoders_that_accept(decoders, chunk, final=False)
         if cp932_text:
             found = len(JAPANESE_CHARS.findall(cp932_text))
             japanese += 2 * found - len(NON_ASCII.findall(cp932_text))
     decoders, _ = _decoders_that_accept(decoders, b"", final=True)
+    if utf8_characters > stray_bytes:
+        return "utf-8"
     for name in ("utf-8", "cp1252"):
         if name in decoders:
             return name
@@ -432,6 +471,9 @@ class _CappedLines:
         self._readline = text.readline
         self.row_chars = 0
         self.row_number = 1
+        # The physical lines of the record being read, and whether the file ended in it.
+        self.record_lines: list[str] = []
+        self.at_end = False
 
     def __iter__(self) -> _CappedLines:
         return self
@@ -439,6 +481,7 @@ class _CappedLines:
     def __next__(self) -> str:
         line = self._readline(MAX_LINE_CHARS + 1)
         if not line:
+            self.at_end = True
             raise StopIteration
         if len(line) > MAX_LINE_CHARS:
             raise FileReadError(
@@ -451,6 +494,7 @@ class _CappedLines:
                 "quote mark (\") that opens a cell is never closed. Check that row and upload "
                 "the file again."
             )
+        self.record_lines.append(line)
         return line
 
 
@@ -469,9 +513,26 @@ def _csv_records(text: IO[str], delimiter: str) -> Records:
                 f"longer than {csv.field_size_limit() // 1024} KB, often because a quote "
                 "mark (\") that opens a cell is never closed."
             ) from e
+        if len(lines.record_lines) > 1:
+            _refuse_runaway_quote(lines)
         yield lines.row_number, record
         lines.row_number += 1
         lines.row_chars = 0
+        lines.record_lines = []
+
+
+def _refuse_runaway_quote(lines: _CappedLines) -> None:
+    """A record that spans lines and ends with the file, with an odd number of quote marks:
+    a quote mark opened a cell and was never closed, so the cell swallowed every row after
+    it. Read as it is, those rows would be lost without a word. (A stray quote closed by
+    another rows later cannot be told from a cell that holds line breaks.)"""
+    if lines.at_end and "".join(lines.record_lines).count('"') % 2 == 1:
+        raise FileReadError(
+            f"Row {lines.row_number} of this file has a quote mark (\") that opens a cell and "
+            "is never closed, so every row after it would be read as part of that cell. "
+            "Remove the stray quote mark (or close the quote where the cell ends) and upload "
+            "the file again."
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,15 +540,33 @@ def _csv_records(text: IO[str], delimiter: str) -> Records:
 
 
 def _find_header(records: Records) -> tuple[int, list[str]]:
-    """The first non-blank record: (its row number, the column names made unique)."""
+    """The header: (its row number, the column names made unique). It is the first non-blank
+    record, unless that holds a single cell (a title such as "My leads" above the table) and
+    one of the next few holds several names: then that one is."""
     try:
+        first: tuple[int, list[str]] | None = None
+        single_cell_rows = 0
         for number, record in records:
             cells = _clean_cells(record)
-            if any(cells):
+            filled = sum(1 for cell in cells if cell)
+            if not filled:
+                continue
+            if filled > 1 and (first is None or not _looks_like_data(cells)):
                 return number, _header_names(cells)
-        raise FileReadError(EMPTY_FILE)
+            if first is None:
+                first = (number, cells)
+            single_cell_rows += 1
+            if filled > 1 or single_cell_rows > TITLE_ROWS:
+                break
+        if first is None:
+            raise FileReadError(EMPTY_FILE)
+        return first[0], _header_names(first[1])
     finally:
         records.close()
+
+
+# Rows of a single cell (a title, a date) looked past for a header row below them.
+TITLE_ROWS = 5
 
 
 def _has_a_row(rows: Iterator[Row]) -> bool:
@@ -525,13 +604,18 @@ EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NUMBER_LIKE = re.compile(r"^[+(]?[\d\s().,/:-]+$")
 
 
+def _looks_like_data(cells: list[str]) -> bool:
+    """Email addresses or only numbers: a row of values, not of column names."""
+    filled = [cell for cell in cells if cell]
+    return any(EMAIL_LIKE.match(cell) for cell in filled) or (
+        len(filled) > 1 and all(NUMBER_LIKE.match(cell) for cell in filled)
+    )
+
+
 def _refuse_data_as_header(cells: list[str]) -> None:
     """A first row of email addresses or numbers means the column names are missing."""
     filled = [cell for cell in cells if cell]
-    looks_like_data = any(EMAIL_LIKE.match(cell) for cell in filled) or (
-        len(filled) > 1 and all(NUMBER_LIKE.match(cell) for cell in filled)
-    )
-    if looks_like_data:
+    if _looks_like_data(cells):
         example = next(c for c in filled if EMAIL_LIKE.match(c) or NUMBER_LIKE.match(c))
         raise FileReadError(
             f"The file has no header row: its first row holds values such as \"{example[:60]}\". "
@@ -540,18 +624,42 @@ def _refuse_data_as_header(cells: list[str]) -> None:
 
 
 def _data_rows(records: Records, header_row: int, width: int) -> Iterator[Row]:
-    """Rows after the header, cleaned and padded to the header's width; blank rows skipped."""
+    """Rows after the header, cleaned and padded to the header's width; blank rows skipped,
+    and a report's footer too (see _is_report_footer)."""
+    held: list[Row] = []  # rows of one cell after a blank row: perhaps a footer
+    after_blank = False
     for number, record in records:
         if number <= header_row:
             continue
         cells = _clean_cells(record)
         if not any(cells):
+            after_blank = True
             continue
         if len(cells) < width:
             cells.extend([""] * (width - len(cells)))
         while len(cells) > width and not cells[-1]:
             cells.pop()  # trailing empty cells past the last column (e.g. "a,b,,,")
-        yield Row(number, cells)
+        row = Row(number, cells)
+        if after_blank and width > 1 and len(held) < FOOTER_ROWS \
+                and sum(1 for cell in cells if cell) == 1:
+            held.append(row)
+            continue
+        yield from held
+        held, after_blank = [], False
+        yield row
+    if not _is_report_footer(held):
+        yield from held
+
+
+# Salesforce's report exports end with a blank row and a few lines of one cell: the report's
+# name, its copyright line, "Confidential Information - Do Not Distribute", who made it when.
+FOOTER_ROWS = 10
+REPORT_FOOTER_LINE = re.compile(r"Copyright \(c\) [\d-]+ salesforce\.com", re.IGNORECASE)
+
+
+def _is_report_footer(rows: list[Row]) -> bool:
+    """Whether the rows of one cell that end a file are a report's footer, not leads."""
+    return any(REPORT_FOOTER_LINE.match(cell) for row in rows for cell in row.cells if cell)
 
 
 def _clean_cells(record: list[str]) -> list[str]:
@@ -716,7 +824,17 @@ def _choose_sheet(workbook) -> str:
         if name in by_name:
             return by_name[name]
     not_help = [title for title in visible if title.strip().casefold() not in HELP_SHEET_NAMES]
-    return (not_help or visible)[0]
+    candidates = not_help or visible
+    # An empty first sheet (Excel's untouched "Sheet1") is passed over for one with cells.
+    return next((title for title in candidates if _has_cells(workbook, title)), candidates[0])
+
+
+def _has_cells(workbook, sheet_name: str) -> bool:
+    records = _sheet_records(workbook, sheet_name)
+    try:
+        return any(any(cells) for _, cells in itertools.islice(records, SNIFF_SAMPLE_RECORDS))
+    finally:
+        records.close()
 
 
 def _sheet_records(workbook, sheet_name: str) -> Records:
@@ -736,17 +854,72 @@ def _sheet_records(workbook, sheet_name: str) -> Records:
 
 
 def _cell_text(cell) -> str:
-    """The cell's value as text, keeping the leading zeros a "00000" format shows.
+    """The cell's value as text, shown as its number format shows a whole number.
 
-    ZIP codes such as 02134 are often numbers formatted with leading zeros; without this,
-    Boston would import as 2134.
+    ZIP codes such as 02134 are often numbers formatted with leading zeros ("00000", or
+    Excel's "Zip Code + 4" and "Phone Number" formats); without this, Boston would import as
+    2134, and 02134-1234 as 21341234.
     """
     text = _excel_text(cell.value)
     if isinstance(cell.value, int | float) and text.isdigit():
-        number_format = cell.number_format
-        if number_format and set(number_format) == {"0"}:
-            return text.zfill(len(number_format))
+        return _whole_number_as_formatted(text, cell.number_format or "") or text
     return text
+
+
+FORMAT_CONDITION = re.compile(r"\[(<=|>=|<>|<|>|=)(\d+)\]")
+FORMAT_BRACKETS = re.compile(r"\[[^\]]*\]")  # conditions, colours, locales
+FORMAT_LITERALS = re.compile(r'\\(.)|"([^"]*)"')
+# What a digits-only format may hold besides its 0 and # placeholders. Anything else (a
+# decimal point, thousands separators, a percent sign, dates) is not a plain pattern of
+# digits, and the number is read as it is.
+FORMAT_PLAIN_CHARACTERS = set("0# -()/+")
+CONDITIONS = {"<=": int.__le__, ">=": int.__ge__, "<>": int.__ne__, "<": int.__lt__,
+              ">": int.__gt__, "=": int.__eq__}
+
+
+def _whole_number_as_formatted(digits: str, number_format: str) -> str | None:
+    """`digits` (a whole number) as a digits-only Excel format shows it: "00000" gives
+    02134, "00000-0000" 02134-1234, "[<=9999999]###-####;(###) ###-####" (512) 555-0142.
+    None when the format is not a plain pattern of digits (or is General)."""
+    sections = number_format.split(";")
+    section = sections[0]
+    value = int(digits)
+    for candidate in sections[:2]:
+        condition = FORMAT_CONDITION.search(candidate)
+        if condition is None or CONDITIONS[condition.group(1)](value, int(condition.group(2))):
+            section = candidate
+            break
+        section = sections[1] if len(sections) > 1 else candidate
+    # Literal text ("\-" or "-" in quotes) stands for itself; mark it so it is kept as is.
+    pattern: list[tuple[bool, str]] = []  # (is literal, character)
+    rest = FORMAT_BRACKETS.sub("", section)
+    position = 0
+    for match in FORMAT_LITERALS.finditer(rest):
+        pattern += [(False, ch) for ch in rest[position:match.start()]]
+        pattern += [(True, ch) for ch in (match.group(1) or match.group(2) or "")]
+        position = match.end()
+    pattern += [(False, ch) for ch in rest[position:]]
+    placeholders = sum(1 for literal, ch in pattern if not literal and ch in "0#")
+    if not placeholders or any(not literal and ch not in FORMAT_PLAIN_CHARACTERS
+                               for literal, ch in pattern):
+        return None
+    # Digits fill the placeholders from the right; any left over go before the first one.
+    remaining = list(digits)
+    shown: list[str] = []
+    seen = 0
+    for literal, ch in reversed(pattern):
+        if literal or ch not in "0#":
+            shown.append(ch)
+            continue
+        seen += 1
+        if seen == placeholders:
+            shown.append("".join(remaining) or ("0" if ch == "0" else ""))
+            remaining = []
+        elif remaining:
+            shown.append(remaining.pop())
+        elif ch == "0":
+            shown.append("0")
+    return "".join(reversed(shown)).strip()
 
 
 def _excel_text(value: object) -> str:

@@ -53,6 +53,11 @@ UPDATED_BY = {
     "source": ("source_id",), "owner": ("owner_id",),
 }
 
+# What an unknown name is replaced by to import its rows without it (the default status, no
+# source, no owner, not that lead type). No list entry can be called this: a name is typed
+# in a form, and Django's forms refuse NUL characters.
+LEAVE_EMPTY = "\x00leave empty"
+
 TEMPERATURE_WORDS = {"cold": Temperature.COLD, "warm": Temperature.WARM, "hot": Temperature.WARM}
 LEAD_TYPE_SEPARATORS = re.compile(r"[,;\n|]")
 COUNT_WITH_SUFFIX = re.compile(r"^(\d+(?:[.,]\d+)?)([km])$")
@@ -148,6 +153,9 @@ class RowPreparer:
             others = [v for v in validators if type(v) is not MaxLengthValidator]
             self._validators.append((name, validators, limit, others))
         self._valid: set[tuple[str, Any]] = set()
+        self._type_names: dict[str, list[str]] = {}  # a Lead Type cell -> its names
+        self._leaves_names_empty = any(LEAVE_EMPTY in replacements.values()
+                                       for replacements in context.replacements.values())
 
     def prepare_chunk(self, rows: list[Row]) -> ChunkResult:
         result = ChunkResult(spellings={name: Counter() for name in SIMILAR_FIELDS})
@@ -175,8 +183,9 @@ class RowPreparer:
         if len(cells) > ctx.width:
             extra = next(c for c in cells[ctx.width:] if c)
             problems.append(("", "This row has more cells than the file has columns "
-                                 f"(the first extra one holds “{extra[:60]}”): a cell may hold a "
-                                 "separator that should have been inside quotes.", extra))
+                                 f"(the first extra one holds “{extra[:60]}”): give that column a "
+                                 "name in the header row, or, if a value holds a separator, put "
+                                 "it in quotes.", extra))
         given: dict[str, str] = {}
         for index, field_name in ctx.columns:
             value = cells[index]
@@ -199,6 +208,9 @@ class RowPreparer:
         for name in TEXT_FIELDS:
             if name in given:
                 values[name] = given[name]  # tidied by Lead.normalise below
+        for name in NUMBER_TEXT_FIELDS:
+            if name in given:
+                values[name] = _as_digits(name, given[name], problems)
         if "id" in given:
             raw_id = given.pop("id")
             try:
@@ -206,6 +218,10 @@ class RowPreparer:
             except ValueError:
                 problems.append(("id", "An ID is the number of an existing Leadbook lead, as in "
                                        "an export; leave it empty to add a new lead.", raw_id))
+        if self._leaves_names_empty:
+            for name in CHOICE_FIELDS:
+                if name in given and self._left_empty(name, given[name]):
+                    del given[name]  # imported without it; an updated lead keeps its own
         if "status" in given:
             self._apply_status(given, values, problems, result)
         if "temperature" in given:
@@ -316,13 +332,44 @@ class RowPreparer:
 
     def _lead_types(self, text: str, problems, result) -> list[int]:
         ids: list[int] = []
-        for part in LEAD_TYPE_SEPARATORS.split(text):
-            part = clean_text(part)
-            if part:
-                type_id = self._choice("lead_types", part, problems, result)
-                if type_id is not None and type_id not in ids:
-                    ids.append(type_id)
+        for part in self._names_in_type_cell(text):
+            type_id = self._choice("lead_types", part, problems, result)
+            if type_id is not None and type_id not in ids:
+                ids.append(type_id)
         return ids
+
+    def _left_empty(self, field_name: str, text: str) -> bool:
+        """Whether the user chose to import the rows with this unknown name without it (for
+        lead types: every name in the cell)."""
+        if field_name != "lead_types":
+            return self._replace(field_name, clean_text(text)) == LEAVE_EMPTY
+        names = self._names_in_type_cell(text)
+        return bool(names) and all(self._replace(field_name, n) == LEAVE_EMPTY for n in names)
+
+    def _names_in_type_cell(self, text: str) -> list[str]:
+        names = self._type_names.get(text)
+        if names is None:
+            names = self._type_names[text] = self._lead_type_names(text)
+        return names
+
+    def _lead_type_names(self, text: str) -> list[str]:
+        """The names in a Lead Type cell, split at commas, semicolons, bars and line breaks;
+        but a known type whose own name holds one of them ("Retail, online") stays whole."""
+        pieces = LEAD_TYPE_SEPARATORS.split(text)
+        if len(pieces) == 1:
+            return [clean_text(text)] if text.strip() else []
+        names: list[str] = []
+        start = 0
+        while start < len(pieces):
+            # The longest run of pieces from here that names a known type, else one piece.
+            end = next((end for end in range(len(pieces), start + 1, -1)
+                        if fold(_joined(text, pieces, start, end)) in self.ctx.lead_types),
+                       start + 1)
+            name = clean_text(_joined(text, pieces, start, end))
+            if name:
+                names.append(name)
+            start = end
+        return names
 
     def _choice(self, field_name: str, text: str, problems, result, replaced: bool = False):
         """The id of the list entry `text` names; an unknown name is a problem, with the
@@ -330,6 +377,8 @@ class RowPreparer:
         text = clean_text(text)
         if not replaced:
             text = self._replace(field_name, text)
+        if text == LEAVE_EMPTY:
+            return None  # one of several lead types left out
         cached = self._choice_cache.get((field_name, text))
         if cached is None:
             cached = self._look_up(field_name, text)
@@ -360,6 +409,33 @@ class RowPreparer:
         if field_name == "owner":
             return None, f"No Leadbook user is called “{text}”.{hint}"
         return None, f"“{text}” is not a {noun} in Leadbook.{hint}"
+
+
+# Text fields a spreadsheet program may have turned into numbers when the file was saved:
+# 5125550142 written as "5125550142.0" (pandas) or "5.12555E+09" (Excel's CSV of a General
+# cell, its last digits gone).
+NUMBER_TEXT_FIELDS = ("phone", "postal_code")
+FLOAT_WITH_ZERO_FRACTION = re.compile(r"(\d+)\.0+")
+SCIENTIFIC_NUMBER = re.compile(r"\d(?:[.,]\d+)?[eE]\+?\d+")
+
+
+def _as_digits(name: str, value: str, problems: list) -> str:
+    whole = FLOAT_WITH_ZERO_FRACTION.fullmatch(value)
+    if whole:
+        return whole.group(1)
+    if SCIENTIFIC_NUMBER.fullmatch(value):
+        label = FIELD_LABELS[name]
+        problems.append((name, f"“{value}” is a number your spreadsheet program shortened when "
+                               f"it saved the file; digits may be lost. Format the {label} "
+                               "column as text and save the file again.", value))
+    return value
+
+
+def _joined(text: str, pieces: list[str], start: int, end: int) -> str:
+    """pieces[start:end] as they stand in `text`, separators included."""
+    offset = sum(len(piece) + 1 for piece in pieces[:start])  # each separator is one char
+    length = sum(len(piece) for piece in pieces[start:end]) + (end - start - 1)
+    return text[offset:offset + length]
 
 
 def _compiled_patterns(validator: Any) -> Any:

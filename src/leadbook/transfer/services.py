@@ -41,8 +41,8 @@ from .models import (
     RowDuplicate,
     RowError,
 )
-from .reading import NO_ROWS, FileReadError, read_table
-from .rows import CHOICE_FIELDS, SIMILAR_FIELDS
+from .reading import NO_ROWS, FileReadError, Table, read_table
+from .rows import CHOICE_FIELDS, LEAVE_EMPTY, SIMILAR_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ INLINE_CHECK_BYTES = 512 * 1024
 # Fields that can name a lead: at least one must be mapped.
 NAMING_FIELDS = ("name", "contact_name", "first_name", "last_name", "company")
 SAMPLE_ROWS = 200
+# Values of each column the automatic mapping looks at (see mapping.VALUE_SHAPES).
+MAPPING_SAMPLES = 20
 
 
 # --- Upload and columns ---------------------------------------------------------------------
@@ -74,9 +76,10 @@ def create_import(*, actor: User | None, data: bytes | IO[bytes] | str | os.Path
         table = read_table(handle, filename=filename)
         if not table.has_rows:
             raise FileReadError(NO_ROWS)
+        mapping = auto_map(table.headers, table_samples(table, MAPPING_SAMPLES))
         handle.seek(0)
         job = ImportJob(created_by=actor, filename=filename[:255], headers=table.headers,
-                        mapping=auto_map(table.headers), file_info={
+                        mapping=mapping, file_info={
                             "format": table.format, "encoding": table.encoding,
                             "delimiter": table.delimiter, "sheet": table.sheet_name,
                             "header_row": table.header_row})
@@ -96,21 +99,26 @@ def _stored_name(filename: str) -> str:
 
 def column_samples(job: ImportJob, per_column: int = 3) -> dict[str, list[str]]:
     """A few different values of each column, from the first rows of the file."""
-    samples: dict[str, list[str]] = {header: [] for header in job.headers}
     try:
-        rows = importer.open_table(job).rows()
-        try:
-            for count, row in enumerate(rows):
-                if count >= SAMPLE_ROWS:
-                    break
-                for header, cell in zip(job.headers, row.cells, strict=False):
-                    values = samples[header]
-                    if cell and cell not in values and len(values) < per_column:
-                        values.append(cell[:80])
-        finally:
-            getattr(rows, "close", lambda: None)()
+        return table_samples(importer.open_table(job), per_column)
     except FileReadError:
-        pass  # the check will say what is wrong
+        return {header: [] for header in job.headers}  # the check will say what is wrong
+
+
+def table_samples(table: Table, per_column: int) -> dict[str, list[str]]:
+    """Up to `per_column` different values of each column, from the table's first rows."""
+    samples: dict[str, list[str]] = {header: [] for header in table.headers}
+    rows = table.rows()
+    try:
+        for count, row in enumerate(rows):
+            if count >= SAMPLE_ROWS:
+                break
+            for header, cell in zip(table.headers, row.cells, strict=False):
+                values = samples[header]
+                if cell and cell not in values and len(values) < per_column:
+                    values.append(cell[:80])
+    finally:
+        getattr(rows, "close", lambda: None)()
     return samples
 
 
@@ -244,6 +252,25 @@ def accept_similar_values(*, job: ImportJob) -> ImportJob:
     return job
 
 
+def leave_unknown_names_empty(*, job: ImportJob) -> ImportJob:
+    """Import the rows whose Status, Source, Owner or Lead Type names nothing in Leadbook
+    without that name: a new lead gets the default status and no source, owner or such
+    type; an updated lead keeps its own."""
+    for field in CHOICE_FIELDS:
+        unknown = [u["value"] for u in job.unknown_values if u["field"] == field]
+        if unknown:
+            set_replacements(job=job, field=field,
+                             replacements=dict.fromkeys(unknown, LEAVE_EMPTY))
+    return job
+
+
+def names_left_empty(job: ImportJob) -> list[str]:
+    """The unknown names the job imports without ("Status “Open Deal”"), for its report."""
+    return [f"{FIELDS_BY_NAME[field].label} “{value}”"
+            for field, replacements in job.replacements.items()
+            for value, replacement in replacements.items() if replacement == LEAVE_EMPTY]
+
+
 def planned_counts(job: ImportJob) -> dict[str, int]:
     """What importing would do now: rows created, updated and skipped (duplicates by the
     choices made), and rows with errors."""
@@ -325,13 +352,15 @@ def _fail(job: ImportJob, token: str, message: str) -> None:
 
 def submit_import(*, actor: User | None, data, filename: str | None = None,
                   mapping_overrides: Iterable[str] = (), on_duplicate: str = "skip",
-                  dry_run: bool = False, accept_similar: bool = False) -> ImportJob:
+                  dry_run: bool = False, accept_similar: bool = False,
+                  leave_unknown: bool = False) -> ImportJob:
     """Upload, map, check and (unless `dry_run`) import a file in one call, in the
     background. FileReadError for an unreadable file; ValueError or ValidationError for a
     bad mapping or option. Poll `import_status` / `import_report` for the outcome."""
     job = _submitted_job(actor=actor, data=data, filename=filename,
                          mapping_overrides=mapping_overrides, on_duplicate=on_duplicate,
-                         dry_run=dry_run, accept_similar=accept_similar)
+                         dry_run=dry_run, accept_similar=accept_similar,
+                         leave_unknown=leave_unknown)
     from .tasks import submitted_import_task
 
     submitted_import_task.enqueue(job.pk)
@@ -341,20 +370,22 @@ def submit_import(*, actor: User | None, data, filename: str | None = None,
 
 def import_file(*, actor: User | None, data, filename: str | None = None,
                 mapping_overrides: Iterable[str] = (), on_duplicate: str = "skip",
-                dry_run: bool = False, accept_similar: bool = False, progress=None,
+                dry_run: bool = False, accept_similar: bool = False,
+                leave_unknown: bool = False, progress=None,
                 workers: int | None = None) -> ImportJob:
     """`submit_import`, run here and now (the `import_leads` command); `progress` is called
     with (phase, rows done, rows in all) as it goes."""
     job = _submitted_job(actor=actor, data=data, filename=filename,
                          mapping_overrides=mapping_overrides, on_duplicate=on_duplicate,
-                         dry_run=dry_run, accept_similar=accept_similar)
+                         dry_run=dry_run, accept_similar=accept_similar,
+                         leave_unknown=leave_unknown)
     perform_submitted(job.pk, progress=progress, workers=workers)
     job.refresh_from_db()
     return job
 
 
 def _submitted_job(*, actor, data, filename, mapping_overrides, on_duplicate, dry_run,
-                   accept_similar) -> ImportJob:
+                   accept_similar, leave_unknown) -> ImportJob:
     job = create_import(actor=actor, data=data, filename=filename)
     try:
         override_mapping(job=job, overrides=mapping_overrides)
@@ -362,19 +393,27 @@ def _submitted_job(*, actor, data, filename, mapping_overrides, on_duplicate, dr
     except (ValueError, ValidationError):
         delete_draft(job=job)
         raise
-    job.options = {**job.options, "dry_run": dry_run, "accept_similar": accept_similar}
+    job.options = {**job.options, "dry_run": dry_run, "accept_similar": accept_similar,
+                   "leave_unknown": leave_unknown}
     job.state = ImportState.CHECKING
     job.save(update_fields=["options", "state", "updated_at"])
     return job
 
 
 def perform_submitted(job_id: int, *, progress=None, workers: int | None = None) -> None:
-    """Check a submitted job, take the suggested spellings if asked, and import it."""
+    """Check a submitted job, take the suggested spellings and leave unknown names out if
+    asked (checking it again), and import it."""
     job = ImportJob.objects.get(pk=job_id)
     try:
         importer.run_check(job, progress=progress, workers=workers)
+        changed = False
         if job.options.get("accept_similar") and job.similar_values:
             accept_similar_values(job=job)
+            changed = True
+        if job.options.get("leave_unknown") and job.unknown_values:
+            leave_unknown_names_empty(job=job)
+            changed = True
+        if changed:
             importer.run_check(job, progress=progress, workers=workers)
     except FileReadError:
         return

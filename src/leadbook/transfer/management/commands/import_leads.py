@@ -37,10 +37,14 @@ class Command(BaseCommand):
         parser.add_argument("--accept-similar", action="store_true",
                             help="Use the suggested spelling for similar values (e.g. Austin "
                                  "for austin and Austn).")
+        parser.add_argument("--leave-unknown", action="store_true",
+                            help="Import rows whose Status, Source, Lead Type or Owner names "
+                                 "nothing in Leadbook without that name (new leads get the "
+                                 "default status), instead of reporting them as errors.")
         parser.add_argument("--user", help="Record the import as done by this username.")
 
-    def handle(self, *args, file, dry_run, format, on_duplicate, map, accept_similar, user,
-               **options):
+    def handle(self, *args, file, dry_run, format, on_duplicate, map, accept_similar,
+               leave_unknown, user, **options):
         actor = None
         if user:
             actor = User.objects.filter(username=user).first()
@@ -50,10 +54,14 @@ class Command(BaseCommand):
         try:
             job = services.import_file(
                 actor=actor, data=file, mapping_overrides=map, on_duplicate=on_duplicate,
-                dry_run=dry_run, accept_similar=accept_similar,
+                dry_run=dry_run, accept_similar=accept_similar, leave_unknown=leave_unknown,
                 progress=bar.show if bar else None)
         except FileNotFoundError as e:
             raise CommandError(f"There is no file {file!r}.") from e
+        except IsADirectoryError as e:
+            raise CommandError(f"{file!r} is a folder; name a .csv or .xlsx file in it.") from e
+        except OSError as e:  # e.g. no permission to read it
+            raise CommandError(f"Cannot read {file!r}: {e.strerror or e}.") from e
         except FileReadError as e:
             raise CommandError(e.message) from e
         except (ValueError, ValidationError) as e:
@@ -96,6 +104,12 @@ class Command(BaseCommand):
                 f"→ {group['suggested']}")
         if report["similar_values"] and not job.options.get("accept_similar"):
             out("Use --accept-similar to import the suggested spellings.")
+        left_out = services.names_left_empty(job)
+        if left_out:
+            verb = "Would import" if dry_run else "Imported"
+            out(f"{verb} without these unknown names: {', '.join(left_out)}.")
+        elif job.unknown_values:
+            out("Use --leave-unknown to import rows with unknown names without them.")
         if not dry_run:
             out(f"Import #{job.pk}: undo it from Leads → Import in the web app.")
 
