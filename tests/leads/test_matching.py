@@ -1,5 +1,7 @@
 """The duplicate matching engine: what counts as the same lead, and that it stays cheap."""
 
+import random
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -305,6 +307,36 @@ def test_matching_rows_with_each_other_in_a_forked_process_finds_the_same(make_l
     found = matching.match_profiles(profiles)
     assert [m.row for m in found] == [0, 1, 3, 4]
     assert matching.match_profiles(profiles, parallel=True) == found
+
+
+def test_big_name_blocks_are_prefiltered_without_changing_a_match(monkeypatch):
+    """A file whose rows crowd a few name blocks (one city, names alike, typos, contact
+    persons, namesakes at other addresses and postal codes): comparing only the rows of
+    the same postal code or none, and picking rows out in C before name_evidence, give
+    exactly the matches that comparing every pair gives."""
+    rng = random.Random(5)
+    stems = ["Juniper Vine", "Juniper Vines", "Junipr Vine", "Jumper Vine Co", "Juno Vale",
+             "Juniper Vine Boutique", "Dana Reyes", "Reyes Dana", "Julia Vance"]
+    people = ["", "", "Dana Reyes", "Dana Reys", "Ann Lee", "Dana", "Sam Ortiz"]
+    rows = [{"name": rng.choice(stems), "city": rng.choice(["Austin", "austin", ""]),
+             **dict(zip(("first_name", "last_name"),
+                        [*rng.choice(people).split(" ", 1), ""], strict=False)),
+             "address": rng.choice(["", "12 Main St", "40 Oak Ave"]),
+             "postal_code": rng.choice(["", "78701", "78702"])}
+            for _ in range(400)]
+    profiles = [matching.profile_of(row) for row in rows]
+    every_pair = {}  # the earliest of the best-scoring earlier rows sharing a block
+    for index, profile in enumerate(profiles):
+        for earlier in range(index):
+            if set(profile.blocks()) & set(profiles[earlier].blocks()):
+                evidence = matching.name_evidence(profile, profiles[earlier])
+                if evidence and (index not in every_pair or evidence[0] > every_pair[index][0]):
+                    every_pair[index] = (evidence[0], earlier)
+    assert len(every_pair) > 100  # the test has teeth
+    for prefilter_from in (10**9, 0):
+        monkeypatch.setattr(matching, "PREFILTER_MIN_ROWS", prefilter_from)
+        found = matching._batch_matches(profiles, fuzzy=True)
+        assert {i: (m.score, m.duplicate_of_row) for i, m in found.items()} == every_pair
 
 
 def test_match_rows_without_names_only_compares_keys(juniper):

@@ -594,7 +594,7 @@ def test_a_salesforce_reports_footer_is_not_read_as_leads():
     assert rows_of(table) == [(2, ["Acme", "Dana", "dana@example.com"])]
     # Rows of one cell after a blank row are leads in any other file, and in the middle.
     names = [["Sam"], ["Ann"]]
-    assert rows_of(read_table(csv_bytes(rows + [[""], *names]), "l.csv"))[1:] == [
+    assert rows_of(read_table(csv_bytes([*rows, [""], *names]), "l.csv"))[1:] == [
         (4, ["Sam", "", ""]), (5, ["Ann", "", ""])]
     middle = rows + SALESFORCE_FOOTER[:2] + [["Beta", "Sam", "sam@example.com"]]
     assert [n for n, _ in rows_of(read_table(csv_bytes(middle), "l.csv"))] == [2, 4, 5]

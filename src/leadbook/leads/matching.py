@@ -561,9 +561,14 @@ def _database_name_matches(profiles: dict[int, Profile]) -> dict[int, Match]:
 
 def _batch_matches(profiles: list[Profile], *, fuzzy: bool) -> dict[int, RowMatch]:
     """The best earlier-row match of each row index. A key belongs to the first row that
-    has it; a row is compared by name with the earlier rows of its blocks."""
+    has it; a row is compared by name with the earlier rows of its blocks.
+
+    A row with a postal code is compared only with the rows of its blocks that have the
+    same postal code or none: name_evidence takes two postal codes that differ for two
+    branches, and in a big file a block holds many (a city's shops with names alike)."""
     first_row: dict[tuple[str, str], int] = {}
-    earlier_in_block: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # (block field, block value, postal code or ANY_POSTAL_CODE) -> earlier rows
+    earlier_in_block: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
     best: dict[int, RowMatch] = {}
     for index, profile in enumerate(profiles):
         hits: dict[int, list[tuple[str, float, str, str]]] = defaultdict(list)
@@ -577,15 +582,49 @@ def _batch_matches(profiles: list[Profile], *, fuzzy: bool) -> dict[int, RowMatc
             best[index] = RowMatch(index, match.reason, match.score, match.detail,
                                    duplicate_of_row=match.lead_id)
         elif fuzzy:
-            earlier_rows = sorted({row for block in profile.blocks()
-                                   for row in earlier_in_block[block][-MAX_BLOCK_ROWS:]})
+            postal_codes = (profile.postal_code, "") if profile.postal_code else (ANY_POSTAL_CODE,)
+            candidates: set[int] = set()
+            for field, value in profile.blocks():
+                for postal in postal_codes:
+                    if rows := earlier_in_block.get((field, value, postal)):
+                        candidates.update(rows[-MAX_BLOCK_ROWS:])
+            earlier_rows = sorted(candidates)
+            if len(earlier_rows) > PREFILTER_MIN_ROWS:
+                earlier_rows = _could_match_by_name(profile, earlier_rows, profiles)
             for earlier in earlier_rows:
                 evidence = name_evidence(profile, profiles[earlier])
                 if evidence and (index not in best or evidence[0] > best[index].score):
                     best[index] = RowMatch(index, "name", *evidence, duplicate_of_row=earlier)
         for block in profile.blocks():
-            earlier_in_block[block].append(index)
+            earlier_in_block[(*block, ANY_POSTAL_CODE)].append(index)
+            earlier_in_block[(*block, profile.postal_code)].append(index)
     return best
+
+
+ANY_POSTAL_CODE = None  # every row of a block, whatever its postal code
+
+
+# Past this many earlier rows to compare a row with (a big file fills its name blocks), the
+# rows its name could match are first picked out by rapidfuzz's own loop, in C: a pair that
+# fails these cutoffs fails name_evidence too, and name_evidence costs microseconds a pair.
+PREFILTER_MIN_ROWS = 24
+
+
+def _could_match_by_name(profile: Profile, rows: list[int], profiles: Sequence[Profile]
+                         ) -> list[int]:
+    """The rows, among `rows`, that name_evidence could find alike: their names within a
+    typo of each other (by `_name_score`'s scorers) or, with contact persons on both sides,
+    the persons alike (the rule that counts a contained name as the same)."""
+    labels = [profiles[row].label for row in rows]
+    picked = {index for scorer in (fuzz.ratio, fuzz.token_sort_ratio)
+              for _, _, index in process.extract(profile.label, labels, scorer=scorer,
+                                                 score_cutoff=NAME_TYPO_MIN, limit=None)}
+    if profile.person:
+        persons = [profiles[row].person or None for row in rows]  # None: skipped
+        picked.update(index for _, _, index in process.extract(
+            profile.person, persons, scorer=fuzz.token_set_ratio, score_cutoff=PERSON_MIN,
+            limit=None))
+    return [rows[index] for index in sorted(picked)]
 
 
 # --- The whole database (the Duplicates page) -----------------------------------------------
