@@ -145,11 +145,13 @@ def test_a_form_is_picked_by_query_string_or_hidden_field(post_form, post_json, 
     post_form({**GUIDE_FORM, "email": "b@x.example", "form": "Wholesale"})
     post_json({**GUIDE_FORM, "email": "c@x.example", "form": "wholesale"})
     post_form({**GUIDE_FORM, "email": "d@x.example"})  # names none: the default form
+    post_form({**GUIDE_FORM, "email": "e@x.example", "Form": "wholesale"})  # any case
     types = {lead.email: [t.name for t in lead.lead_types.all()] for lead in Lead.objects.all()}
     assert types == {"a@x.example": ["Wholesale"], "b@x.example": ["Wholesale"],
-                     "c@x.example": ["Wholesale"], "d@x.example": []}
+                     "c@x.example": ["Wholesale"], "d@x.example": [],
+                     "e@x.example": ["Wholesale"]}
     assert list(Submission.objects.filter(form__key="wholesale").values_list("outcome", flat=True)
-                ) == ["created"] * 3
+                ) == ["created"] * 4
 
 
 def test_a_trailing_slash_works_too(post_form):

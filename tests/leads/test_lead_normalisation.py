@@ -92,6 +92,20 @@ def test_saving_tidies_what_was_typed_and_keeps_the_keys_in_step(make_lead):
     assert lead.name_key == normalize.name_key("Juniper & Vine", "Austin")
 
 
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("Dana Reyes <Dana@Juniper.example.com>", "Dana@Juniper.example.com"),
+    ("mailto:dana@juniper.example.com", "dana@juniper.example.com"),
+    ("MAILTO: dana@juniper.example.com ", "dana@juniper.example.com"),
+    ('"Reyes, Dana" <dana@juniper.example.com> ', "dana@juniper.example.com"),
+    ("dana at juniper", "danaatjuniper"),  # not an address: the email check says so
+])
+def test_an_address_is_taken_from_how_mail_programs_write_it(typed, kept):
+    assert normalize.email_address(typed) == kept
+    lead = Lead(name="Juniper", email=typed)
+    lead.normalise()
+    assert lead.email == kept
+
+
 @pytest.mark.parametrize("typed", ["512.555.0142", "5125550142", "(512) 555 0142", "555-0142"])
 def test_a_lead_is_found_by_its_phone_however_it_is_typed(make_lead, typed):
     make_lead(name="Juniper & Vine", phone="(512) 555-0142")

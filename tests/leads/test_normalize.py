@@ -198,6 +198,13 @@ def test_a_shop_s_own_site_builder_subdomain_is_a_key():
     assert normalize.website_key(host) == "juniper-vine.myshopify.com"
 
 
+def test_an_international_website_is_one_site_however_it_is_spelt():
+    for typed in ("bücher.de", "https://www.Bücher.de/kontakt", "xn--bcher-kva.de"):
+        assert normalize.website_host(typed) == "xn--bcher-kva.de", typed
+    with pytest.raises(ValueError):
+        normalize.website_host("ü" * 70 + ".de")  # a label longer than DNS allows
+
+
 @pytest.mark.parametrize("typed", ["not a site", "http://", "https://exa mple.com"])
 def test_website_host_refuses_what_has_no_host(typed):
     with pytest.raises(ValueError):

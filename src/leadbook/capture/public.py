@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from leadbook.core.text import is_unicode, without_nul
 
 from . import origins, ratelimit, spam
-from .fields import FORM_KEY_FIELD, as_text, field_label
+from .fields import FORM_KEY_FIELD, api_name, as_text, field_label
 from .models import WebForm
 from .services import Visitor, capture_submission
 
@@ -212,7 +212,9 @@ def _not_a_number(name: str) -> float:
 
 def _pick_form(request: HttpRequest, data: dict[str, Any]) -> WebForm:
     """The form named by ?form=KEY or a `form` field, else the default form."""
-    key = without_nul(request.GET.get(FORM_KEY_FIELD) or as_text(data.get(FORM_KEY_FIELD)))
+    posted_key = next((value for name, value in data.items() if api_name(name) == FORM_KEY_FIELD),
+                      None)  # "form", "Form", "FORM": read as every field name is
+    key = without_nul(request.GET.get(FORM_KEY_FIELD) or as_text(posted_key))
     key = key.strip()
     forms = WebForm.objects.select_related("source", "status", "owner")
     form = forms.filter(key=key.lower()).first() if key else forms.filter(is_default=True).first()

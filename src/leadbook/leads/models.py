@@ -329,7 +329,7 @@ class Lead(models.Model):
                 setattr(self, field, normalize.clean_text(value))
         if not self.name:
             self.name = self.contact_name or self.company
-        self.email = self.email.replace(" ", "")
+        self.email = normalize.email_address(self.email)
         with contextlib.suppress(ValueError):  # the field validator reports it
             self.instagram = normalize.instagram_handle(self.instagram)
 

@@ -78,6 +78,22 @@ def clean_text(value: object) -> str:
     return " ".join(str(value).split())
 
 
+# How mail programs and contact exports write an address: "Dana Reyes <dana@example.com>",
+# "mailto:dana@example.com".
+NAMED_ADDRESS_RE = re.compile(r"<([^<>]*@[^<>]*)>\s*$")
+MAILTO_RE = re.compile(r"^mailto:", re.IGNORECASE)
+
+
+def email_address(typed: str) -> str:
+    """The address in what was typed into an email field: spaces dropped, the address taken
+    from "Name <address>" and a "mailto:" before it removed; anything else is left for the
+    email check to judge."""
+    named = NAMED_ADDRESS_RE.search(typed)
+    if named:
+        typed = named.group(1)
+    return MAILTO_RE.sub("", typed.replace(" ", ""))
+
+
 def email_key(email: str) -> str:
     """Emails compare without case and without stray spaces; '' unless it looks like one.
 
@@ -193,6 +209,13 @@ def website_host(value: str) -> str:
         host = (urlsplit(url).hostname or "").lower().rstrip(".")
     except ValueError:
         host = ""
+    if not host.isascii():
+        # An international name (bücher.de) is compared and checked as the DNS spells it
+        # (xn--bcher-kva.de), so both spellings are one website.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = ""
     if not HOST_RE.match(host):
         raise ValueError("Enter a website like example.com or https://example.com.")
     return host.removeprefix("www.")

@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 import weakref
 import zipfile
 from collections.abc import Callable, Generator, Iterator
@@ -69,6 +70,11 @@ SEP_LINE = re.compile(r"sep=(.)(\r\n|\n|\r)")
 # A worksheet with one of these names holds the leads; one with a HELP_SHEET name does not.
 DATA_SHEET_NAMES = ("leads", "data")
 HELP_SHEET_NAMES = ("instructions", "read me", "readme", "help")
+
+# openpyxl warns about what it finds in a workbook ("Cell C2 is marked as a date but...",
+# "Data Validation extension is not supported"): nothing a person importing leads can act
+# on, and it would reach the command line's output.
+warnings.filterwarnings("ignore", module="openpyxl")
 
 ZIP_MAGIC = b"PK\x03\x04"
 # Old Excel (.xls) files, and password-protected .xlsx files, are OLE2 compound documents.
