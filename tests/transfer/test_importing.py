@@ -146,7 +146,7 @@ def test_unknown_names_are_errors_unless_the_rows_are_to_be_imported_without_the
         ("New", None, None, "Wholesale")  # the default status; the known type stays
     assert (sam.status.name, sam.source, sam.lead_types_label) == ("Contacted", None, "")
     assert services.names_left_empty(job) == [
-        "Status “Open Deal”", "Source “Offline Sources”", "Source “Direct Traffic”",
+        "Status “Open Deal”", "Source “Direct Traffic”", "Source “Offline Sources”",
         "Lead Type “Newsletter”", "Owner “Admin User”"]
 
 

@@ -54,9 +54,9 @@ UPDATED_BY = {
 }
 
 # What an unknown name is replaced by to import its rows without it (the default status, no
-# source, no owner, not that lead type). No list entry can be called this: a name is typed
-# in a form, and Django's forms refuse NUL characters.
-LEAVE_EMPTY = "\x00leave empty"
+# source, no owner, not that lead type). No list entry can be called this: names are stored
+# stripped, and this starts with a space. (Not a NUL: PostgreSQL's JSON cannot hold one.)
+LEAVE_EMPTY = " (leave empty)"
 
 TEMPERATURE_WORDS = {"cold": Temperature.COLD, "warm": Temperature.WARM, "hot": Temperature.WARM}
 LEAD_TYPE_SEPARATORS = re.compile(r"[,;\n|]")

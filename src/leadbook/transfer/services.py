@@ -232,7 +232,8 @@ def set_replacements(*, job: ImportJob, field: str, replacements: dict[str, str 
         raise ValidationError(f"Values of {field} cannot be replaced.")
     current = dict(job.replacements.get(field, {}))
     for value, replacement in replacements.items():
-        replacement = " ".join((replacement or "").split())
+        if replacement != LEAVE_EMPTY:
+            replacement = " ".join((replacement or "").split())
         if replacement and replacement != value:
             current[value] = replacement
         else:
@@ -266,9 +267,9 @@ def leave_unknown_names_empty(*, job: ImportJob) -> ImportJob:
 
 def names_left_empty(job: ImportJob) -> list[str]:
     """The unknown names the job imports without ("Status “Open Deal”"), for its report."""
-    return [f"{FIELDS_BY_NAME[field].label} “{value}”"
-            for field, replacements in job.replacements.items()
-            for value, replacement in replacements.items() if replacement == LEAVE_EMPTY]
+    return [f"{FIELDS_BY_NAME[field].label} “{value}”" for field in CHOICE_FIELDS
+            for value, replacement in sorted(job.replacements.get(field, {}).items())
+            if replacement == LEAVE_EMPTY]
 
 
 def planned_counts(job: ImportJob) -> dict[str, int]:
