@@ -98,3 +98,34 @@ def test_the_progress_bar_follows_a_running_import_and_survives_a_reload(page, m
         state=ImportState.DONE, rows_done=100_000, created=100_000, finished_at=timezone.now())
     expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible()
     expect(page.locator("#import-report")).to_contain_text("100,000 created")
+
+
+def test_a_crm_export_with_unknown_names_imports_without_them(page, member, tmp_path):
+    export = tmp_path / "hubspot-contacts.csv"
+    export.write_text("Record ID,First Name,Last Name,Email,Lead Status,Original Source\n"
+                      "7001,Dana,Reyes,dana@juniper.example,Open Deal,Offline Sources\n"
+                      "7002,Sam,Lee,sam@cornercup.example,Qualifed,Offline Sources\n")
+    sign_in(page, "sam")
+    page.goto("/leads/import/")
+    page.get_by_label("Your file").set_input_files(str(export))
+    page.get_by_role("button", name="Upload and match columns").click()
+    expect(page.get_by_label("Record ID")).to_have_value("")  # another system's id: left out
+    page.get_by_role("button", name="Check the file").click()
+
+    counts = page.locator("#import-counts")
+    expect(counts).to_contain_text("2 rows with errors")
+    names = page.locator("#fix-names")
+    expect(names).to_contain_text("“Open Deal”")
+    page.get_by_label("Use for “Open Deal”").select_option(
+        label="— import without it (default status) —")
+    page.get_by_label("Use for “Qualifed”").select_option(label="Qualified (suggested)")
+    page.get_by_label("Use for “Offline Sources”").select_option(label="— import without it —")
+    names.get_by_role("button", name="Use these and check again").click()
+    expect(page.get_by_text("Checked the file again with your changes.")).to_be_visible()
+    expect(counts).to_contain_text("2 will be created")
+
+    page.get_by_role("button", name="Import 2 leads").click()
+    expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible()
+    leads = {lead.email: (lead.status.name, lead.source) for lead in Lead.objects.all()}
+    assert leads == {"dana@juniper.example": ("New", None),
+                     "sam@cornercup.example": ("Qualified", None)}
