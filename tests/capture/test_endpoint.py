@@ -86,10 +86,24 @@ def test_unknown_fields_and_choices_are_kept_in_the_notes(post_form):
 
 
 def test_field_names_are_read_in_any_case_and_spacing(post_form):
-    post_form({"First Name": "Dana", "LAST-NAME": "Reyes", "E-mail": "x", "Email": "d@x.example"})
+    post_form({"First Name": "Dana", "LAST-NAME": "Reyes", "E-mail 2": "x", "Email": "d@x.example"})
     lead = Lead.objects.get()
     assert (lead.first_name, lead.last_name, lead.email) == ("Dana", "Reyes", "d@x.example")
-    assert "E-mail: x" in lead.notes
+    assert "E-mail 2: x" in lead.notes
+
+
+def test_form_builders_default_field_names_are_understood(post_form, post_json):
+    # Contact Form 7's default form, and the usual spellings of other builders.
+    post_form({"your-name": "Dana Reyes", "your-email": "dana@juniper.example",
+               "your-subject": "Wholesale", "your-message": "Your prices?"})
+    post_json({"firstname": "Sam", "lastname": "Lee", "email_address": "sam@cornercup.example",
+               "phone_number": "512-555-0142", "company_name": "Corner Cup", "zip": "78701"})
+    dana = Lead.objects.get(email="dana@juniper.example")
+    assert dana.name == "Dana Reyes"
+    assert "your-subject: Wholesale" in dana.notes and "your-message: Your prices?" in dana.notes
+    sam = Lead.objects.get(email="sam@cornercup.example")
+    assert (sam.first_name, sam.last_name, sam.phone, sam.company, sam.postal_code) == (
+        "Sam", "Lee", "512-555-0142", "Corner Cup", "78701")
 
 
 def test_a_post_missing_a_required_field_gets_a_readable_page_with_a_way_back(post_form):

@@ -37,7 +37,19 @@ IGNORED_FIELDS = frozenset({
 
 TEXT_FIELDS = (*CONTACT_FIELDS, "collab_type")
 CHOICE_MODELS: dict[str, type[Status] | type[Source]] = {"status": Status, "source": Source}
-ALIASES = {"lead_type": "lead_types", "leadtype": "lead_types", "leadtypes": "lead_types"}
+# Other names website forms give the lead's fields: form builders' defaults (Contact Form 7's
+# "your-name", "your-email"), and the usual spellings without underscores.
+ALIASES = {
+    "lead_type": "lead_types", "leadtype": "lead_types", "leadtypes": "lead_types",
+    "your_name": "name", "full_name": "name", "fullname": "name",
+    "firstname": "first_name", "given_name": "first_name",
+    "lastname": "last_name", "surname": "last_name", "family_name": "last_name",
+    "your_email": "email", "email_address": "email", "e_mail": "email",
+    "your_phone": "phone", "phone_number": "phone", "telephone": "phone", "tel": "phone",
+    "company_name": "company", "organization": "company", "organisation": "company",
+    "job_title": "position", "website_url": "website", "url": "website",
+    "zip": "postal_code", "zip_code": "postal_code", "postcode": "postal_code",
+}
 # The fields a web form may insist on, in the order the settings page lists them.
 REQUIRABLE_FIELDS = (*TEXT_FIELDS, "followers", "notes", "lead_types")
 
