@@ -9,7 +9,7 @@ from django.urls import reverse
 from leadbook.leads.models import Lead
 from leadbook.transfer import services
 from leadbook.transfer.models import ImportJob, ImportState
-from leadbook.transfer.views import LEAVE_EMPTY_CHOICE
+from leadbook.transfer.rows import LEAVE_EMPTY
 
 SAMPLE = Path(__file__).parent / "samples" / "bulk_upload_example.csv"
 
@@ -126,7 +126,7 @@ def test_an_unknown_name_can_be_replaced_or_left_out_in_the_review(member_client
     fixes = {(u["field"], u["value"]): i for i, u in enumerate(job.unknown_values)}
     member_client.post(reverse("transfer:fix_values", args=[job.pk]), {
         f"fix-{fixes['status', 'Qualifed']}": "Qualified",
-        f"fix-{fixes['status', 'Open Deal']}": LEAVE_EMPTY_CHOICE,
+        f"fix-{fixes['status', 'Open Deal']}": LEAVE_EMPTY,
         f"fix-{fixes['source', 'Fair']}": ""})  # left as it is: the row is not imported
     job.refresh_from_db()
     assert (job.valid_rows, job.invalid_rows) == (1, 1)

@@ -559,6 +559,9 @@ def _database_name_matches(profiles: dict[int, Profile]) -> dict[int, Match]:
     return best
 
 
+ANY_POSTAL_CODE = None  # every row of a block, whatever its postal code
+
+
 def _batch_matches(profiles: list[Profile], *, fuzzy: bool) -> dict[int, RowMatch]:
     """The best earlier-row match of each row index. A key belongs to the first row that
     has it; a row is compared by name with the earlier rows of its blocks.
@@ -599,9 +602,6 @@ def _batch_matches(profiles: list[Profile], *, fuzzy: bool) -> dict[int, RowMatc
             earlier_in_block[(*block, ANY_POSTAL_CODE)].append(index)
             earlier_in_block[(*block, profile.postal_code)].append(index)
     return best
-
-
-ANY_POSTAL_CODE = None  # every row of a block, whatever its postal code
 
 
 # Past this many earlier rows to compare a row with (a big file fills its name blocks), the

@@ -85,13 +85,13 @@ MAILTO_RE = re.compile(r"^mailto:", re.IGNORECASE)
 
 
 def email_address(typed: str) -> str:
-    """The address in what was typed into an email field: spaces dropped, the address taken
+    """The address in what was typed into an email field: white space dropped, the address taken
     from "Name <address>" and a "mailto:" before it removed; anything else is left for the
     email check to judge."""
     named = NAMED_ADDRESS_RE.search(typed)
     if named:
         typed = named.group(1)
-    return MAILTO_RE.sub("", typed.replace(" ", ""))
+    return MAILTO_RE.sub("", "".join(typed.split()))
 
 
 def email_key(email: str) -> str:
@@ -100,7 +100,7 @@ def email_key(email: str) -> str:
     Idempotent: email_key(email_key(x)) == email_key(x). Nothing else is rewritten (no
     dropping of Gmail dots or +tags): two addresses that differ otherwise may be two people.
     """
-    key = "".join(email.split()).lower().removeprefix("mailto:")
+    key = email_address(email).lower()
     return key if EMAIL_RE.match(key) else ""
 
 

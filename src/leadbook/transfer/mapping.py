@@ -216,9 +216,11 @@ _LOOKUP = _build_lookup()
 # column holds its own record ids ("00Q5e00000AbCdE"), not Leadbook's lead numbers, and a
 # "Rating" may be stars (4.6) rather than Hot / Warm / Cold. Such a column is mapped only
 # when most of its first values fit.
+WHOLE_NUMBER = re.compile(r"^\d+(?:\.0+)?$")  # also how the importer reads an ID
 VALUE_SHAPES: dict[str, re.Pattern[str]] = {
-    "id": re.compile(r"\d+(?:\.0+)?"),
-    "temperature": re.compile(r"cold|warm|hot", re.IGNORECASE),
+    "id": WHOLE_NUMBER,
+    # the words rows.TEMPERATURE_WORDS reads (this module stays free of Django)
+    "temperature": re.compile(r"^(?:cold|warm|hot)$", re.IGNORECASE),
 }
 
 
@@ -249,7 +251,7 @@ def _values_fit(field_name: str, values: list[str]) -> bool:
     shape = VALUE_SHAPES.get(field_name)
     if shape is None or not values:
         return True
-    fitting = sum(1 for value in values if shape.fullmatch(value.strip()))
+    fitting = sum(1 for value in values if shape.match(value.strip()))
     return fitting * 2 >= len(values)
 
 

@@ -557,12 +557,13 @@ def _find_header(records: Records) -> tuple[int, list[str]]:
             filled = sum(1 for cell in cells if cell)
             if not filled:
                 continue
-            if filled > 1 and (first is None or not _looks_like_data(cells)):
-                return number, _header_names(cells)
-            if first is None:
-                first = (number, cells)
+            if filled > 1:
+                if first is None or not _looks_like_data(cells):
+                    return number, _header_names(cells)
+                break  # values under a header of one column
+            first = first or (number, cells)
             single_cell_rows += 1
-            if filled > 1 or single_cell_rows > TITLE_ROWS:
+            if single_cell_rows > TITLE_ROWS:
                 break
         if first is None:
             raise FileReadError(EMPTY_FILE)
@@ -620,9 +621,8 @@ def _looks_like_data(cells: list[str]) -> bool:
 
 def _refuse_data_as_header(cells: list[str]) -> None:
     """A first row of email addresses or numbers means the column names are missing."""
-    filled = [cell for cell in cells if cell]
     if _looks_like_data(cells):
-        example = next(c for c in filled if EMAIL_LIKE.match(c) or NUMBER_LIKE.match(c))
+        example = next(c for c in cells if c and (EMAIL_LIKE.match(c) or NUMBER_LIKE.match(c)))
         raise FileReadError(
             f"The file has no header row: its first row holds values such as \"{example[:60]}\". "
             "Add a first row with column names such as Name, Email, Phone."
@@ -887,15 +887,7 @@ def _whole_number_as_formatted(digits: str, number_format: str) -> str | None:
     """`digits` (a whole number) as a digits-only Excel format shows it: "00000" gives
     02134, "00000-0000" 02134-1234, "[<=9999999]###-####;(###) ###-####" (512) 555-0142.
     None when the format is not a plain pattern of digits (or is General)."""
-    sections = number_format.split(";")
-    section = sections[0]
-    value = int(digits)
-    for candidate in sections[:2]:
-        condition = FORMAT_CONDITION.search(candidate)
-        if condition is None or CONDITIONS[condition.group(1)](value, int(condition.group(2))):
-            section = candidate
-            break
-        section = sections[1] if len(sections) > 1 else candidate
+    section = _format_section(number_format.split(";"), int(digits))
     # Literal text ("\-" or "-" in quotes) stands for itself; mark it so it is kept as is.
     pattern: list[tuple[bool, str]] = []  # (is literal, character)
     rest = FORMAT_BRACKETS.sub("", section)
@@ -926,6 +918,17 @@ def _whole_number_as_formatted(digits: str, number_format: str) -> str | None:
         elif ch == "0":
             shown.append("0")
     return "".join(reversed(shown)).strip()
+
+
+def _format_section(sections: list[str], value: int) -> str:
+    """The section of a format Excel shows a positive `value` with: the first of the first
+    two whose condition ("[<=99999]") it meets, a section without one meeting any; else the
+    second."""
+    for section in sections[:2]:
+        condition = FORMAT_CONDITION.search(section)
+        if condition is None or CONDITIONS[condition.group(1)](value, int(condition.group(2))):
+            return section
+    return sections[min(1, len(sections) - 1)]
 
 
 def _excel_text(value: object) -> str:

@@ -32,7 +32,7 @@ from leadbook.leads.models import CONTACT_FIELDS, Lead, Temperature
 from leadbook.leads.normalize import clean_text
 from leadbook.leads.services import check_contact_requirement
 
-from .mapping import FIELD_LABELS, split_contact_name
+from .mapping import FIELD_LABELS, WHOLE_NUMBER, split_contact_name
 from .reading import Row
 from .similar import SIMILAR_FIELDS
 
@@ -59,10 +59,10 @@ UPDATED_BY = {
 LEAVE_EMPTY = " (leave empty)"
 
 TEMPERATURE_WORDS = {"cold": Temperature.COLD, "warm": Temperature.WARM, "hot": Temperature.WARM}
+
 LEAD_TYPE_SEPARATORS = re.compile(r"[,;\n|]")
 COUNT_WITH_SUFFIX = re.compile(r"^(\d+(?:[.,]\d+)?)([km])$")
 COUNT_WITH_SEPARATORS = re.compile(r"^\d{1,3}(?:([,.])\d{3})(?:\1\d{3})*$")
-WHOLE_NUMBER = re.compile(r"^\d+(?:\.0+)?$")
 # A prepared lead's values (VALUE_FIELDS) as a tuple, in one C call.
 _values_of = attrgetter(*VALUE_FIELDS)
 

@@ -31,8 +31,6 @@ from .rows import LEAVE_EMPTY
 PER_PAGE = 50
 STEPS = ("Upload", "Match columns", "Review", "Import")
 CHOICE_LISTS = {"status": Status, "source": Source, "lead_types": LeadType}
-# The choice, among the names an unknown one may stand for, of importing its rows without it.
-LEAVE_EMPTY_CHOICE = "-leave-empty-"
 
 
 class UploadForm(forms.Form):
@@ -149,7 +147,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab")
     if tab not in {key for key, _, _ in tabs}:
         tab = next((key for key, _, n in tabs if n), "errors")
-    context = _context(job, 3, counts=counts, tabs=tabs, tab=tab, leave_empty=LEAVE_EMPTY_CHOICE)
+    context = _context(job, 3, counts=counts, tabs=tabs, tab=tab, leave_empty=LEAVE_EMPTY)
     if tab == "errors":
         page = Paginator(RowError.objects.filter(job=job), PER_PAGE).get_page(
             request.GET.get("page"))
@@ -218,9 +216,7 @@ def fix_values(request: HttpRequest, pk: int) -> HttpResponse:
     for fix in _fixes(job):
         key = f"fix-{fix['index']}"
         if key in request.POST:
-            chosen = request.POST[key]
-            changes.setdefault(fix["field"], {})[fix["value"]] = \
-                LEAVE_EMPTY if chosen == LEAVE_EMPTY_CHOICE else chosen or None
+            changes.setdefault(fix["field"], {})[fix["value"]] = request.POST[key] or None
     try:
         for field, replacements in changes.items():
             services.set_replacements(job=job, field=field, replacements=replacements)
